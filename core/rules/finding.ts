@@ -1,0 +1,33 @@
+import { z } from "zod";
+
+/** KB 920659 cause numbers, in the order the KB lists them. */
+export const KB_CAUSES = {
+  1: "SelfUpdate folder permissions missing, or the anonymous user (IUSR) removed from Users",
+  2: "SelfUpdate virtual directory missing",
+  3: "SelfUpdate not configured on a site bound to the client port (80)",
+  4: "SelfUpdate virtual directory has no anonymous access",
+  5: "Default Web Site bound to specific IP addresses without 127.0.0.1",
+  6: "Default Web Site has no anonymous access",
+  7: "SharePoint installed without excluding the WSUS paths",
+  8: "Selfupdate.msi defective: SelfUpdate files missing",
+} as const;
+
+export const Cause = z.union([1, 2, 3, 4, 5, 6, 7, 8].map((n) => z.literal(n)) as unknown as [z.ZodLiteral<1>, ...z.ZodLiteral<number>[]]);
+
+export const Finding = z.object({
+  /** Stable rule id, e.g. "selfupdate-anonymous". */
+  rule: z.string(),
+  /** KB 920659 cause number 1..8, or null for layout rules. */
+  cause: z.number().int().min(1).max(8).nullable(),
+  severity: z.enum(["error", "warning"]),
+  /** What is wrong where: "Default Web Site/Selfupdate", a folder path, a group … */
+  target: z.string(),
+  message: z.string(),
+  remediation: z.string(),
+  /** fail: the server (or declaration) breaks the rule; unknown: the evidence needed is absent. */
+  status: z.enum(["fail", "unknown"]),
+});
+export type Finding = z.infer<typeof Finding>;
+
+export const Report = z.object({ compliant: z.boolean(), findings: z.array(Finding) });
+export type Report = z.infer<typeof Report>;

@@ -1,0 +1,82 @@
+import { z } from "zod";
+
+/**
+ * The normalised state the rules judge. It is built either from a server's evidence (drift) or from a
+ * declaration (policy pack), so both go through the same rules. `null` always means "not known":
+ * a rule that needs it reports `unknown` instead of guessing.
+ */
+
+export const Binding = z.object({
+  protocol: z.string(), // lower case: http, https, net.tcp …
+  /** "*" for All Unassigned (also written "" or 0.0.0.0); IPv6 without brackets, lower case. */
+  ip: z.string(),
+  port: z.number().int(),
+  host: z.string(), // lower case, "" for none
+});
+
+export const AuthState = z.object({
+  anonymous: z.boolean().nullable(),
+  windows: z.boolean().nullable(),
+  /** access/@sslFlags contains Ssl. */
+  requireSsl: z.boolean().nullable(),
+});
+
+export const VdirState = z.object({
+  /** URL path from the site root with its leading slash, as configured (e.g. "/Selfupdate"). */
+  path: z.string(),
+  kind: z.enum(["app", "vdir"]),
+  /** Expanded physical path, or null when unknown. */
+  physicalPath: z.string().nullable(),
+  auth: AuthState,
+});
+
+export const SiteState = z.object({
+  name: z.string(),
+  id: z.number().int().nullable(),
+  bindings: z.array(Binding),
+  rootAuth: AuthState,
+  /** Every application and virtual directory below the root, root excluded. */
+  vdirs: z.array(VdirState),
+});
+
+export const Ace = z.object({
+  principal: z.string(),
+  /** Known SID (well-known names are mapped), or null. */
+  sid: z.string().nullable(),
+  type: z.enum(["allow", "deny"]),
+  /** Access mask (FILE_* bits, generic rights mapped). */
+  mask: z.number().int(),
+  /** Rights as printed, e.g. "RX" or "GR,GE". */
+  rights: z.string(),
+  inherited: z.boolean(),
+  objectInherit: z.boolean(),
+  containerInherit: z.boolean(),
+  inheritOnly: z.boolean(),
+  noPropagate: z.boolean(),
+});
+
+export const DirAcl = z.object({ path: z.string(), aces: z.array(Ace) });
+
+export const LocalGroup = z.object({ name: z.string(), members: z.array(z.string()) });
+
+export const ObservedState = z.object({
+  source: z.enum(["evidence", "declaration"]),
+  computerName: z.string().nullable(),
+  sites: z.array(SiteState),
+  /** Keyed by pathKey(); null = no ACL evidence at all. */
+  acls: z.record(z.string(), DirAcl).nullable(),
+  /** Keyed by lower-case group name; null = no group evidence. */
+  groups: z.record(z.string(), LocalGroup).nullable(),
+  /** Keyed by pathKey() of the directory; values are relative paths below it. */
+  files: z.record(z.string(), z.object({ path: z.string(), files: z.array(z.string()) })).nullable(),
+  sharePoint: z.object({ installed: z.boolean(), excludedPaths: z.array(z.string()) }).nullable(),
+});
+
+export type Binding = z.infer<typeof Binding>;
+export type AuthState = z.infer<typeof AuthState>;
+export type VdirState = z.infer<typeof VdirState>;
+export type SiteState = z.infer<typeof SiteState>;
+export type Ace = z.infer<typeof Ace>;
+export type DirAcl = z.infer<typeof DirAcl>;
+export type LocalGroup = z.infer<typeof LocalGroup>;
+export type ObservedState = z.infer<typeof ObservedState>;
