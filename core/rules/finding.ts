@@ -12,7 +12,6 @@ export const KB_CAUSES = {
   8: "Selfupdate.msi defective: SelfUpdate files missing",
 } as const;
 
-export const Cause = z.union([1, 2, 3, 4, 5, 6, 7, 8].map((n) => z.literal(n)) as unknown as [z.ZodLiteral<1>, ...z.ZodLiteral<number>[]]);
 
 export const Finding = z.object({
   /** Stable rule id, e.g. "selfupdate-anonymous". */

@@ -1,0 +1,58 @@
+import { samePath } from "../model/paths";
+import { selfUpdatePlacementBroken, siteFor, vdirOf, vdirTarget } from "./query";
+import { findingsFor, type Rule, type RuleContext } from "./rule";
+
+/** Layout: every site and virtual directory the configuration requires exists, where the spec fixes paths with the right path. */
+export const layoutVdirs: Rule = {
+  id: "layout-vdirs",
+  cause: null,
+  severity: "error",
+  title: "Required sites and virtual directories exist",
+  description:
+    "Configuration 1: every WSUS virtual directory on the Default Web Site. Configuration 2: SelfUpdate and ClientWebService on the Default Web Site, all of them on the WSUS site.",
+  evaluate({ layout, state }: RuleContext) {
+    const f = findingsFor(this);
+    // SelfUpdate missing everywhere / off the client port is reported by its own KB rules (causes 2 and 3).
+    const selfUpdateExplained = selfUpdatePlacementBroken(layout, state);
+    return layout.sites.flatMap((req) => {
+      const site = siteFor(layout, state, req);
+      if (!site) {
+        return [
+          f.fail({
+            target: req.name,
+            message: `site ${req.name} (${req.role === "admin" ? `WSUS site, http port ${req.httpPort}` : "port-80 default site"}) does not exist`,
+            remediation:
+              req.role === "admin"
+                ? `run \`wsusutil usecustomwebsite true\`, or appcmd add site /name:"${req.name}" /bindings:http/*:${req.httpPort}: /physicalPath:"${layout.spec.installDir}\\WebServices\\Root"`
+                : `appcmd add site /name:"${req.name}" /id:1 /bindings:http/*:${req.httpPort}: /physicalPath:"%SystemDrive%\\inetpub\\wwwroot"`,
+          }),
+        ];
+      }
+      return req.vdirs.flatMap((v) => {
+        if (v.isSelfUpdate && selfUpdateExplained) return [];
+        const have = vdirOf(site, v.name);
+        const target = vdirTarget(site.name, v.name);
+        if (!have) {
+          return [
+            f.fail({
+              target,
+              message: `${v.kind === "app" ? "application" : "virtual directory"} /${v.name} is missing on ${site.name}`,
+              remediation:
+                v.kind === "app"
+                  ? `appcmd add app /site.name:"${site.name}" /path:/${v.name} /physicalPath:"${v.physicalPath}" /applicationPool:WsusPool`
+                  : `appcmd add vdir /app.name:"${site.name}/" /path:/${v.name} /physicalPath:"${v.physicalPath}"`,
+            }),
+          ];
+        }
+        if (v.isSelfUpdate || !v.checkPhysicalPath || have.physicalPath === null || samePath(have.physicalPath, v.physicalPath)) return [];
+        return [
+          f.fail({
+            target,
+            message: `/${v.name} points to ${have.physicalPath}, expected ${v.physicalPath}`,
+            remediation: `appcmd set vdir "${site.name}${have.path}/" /physicalPath:"${v.physicalPath}"`,
+          }),
+        ];
+      });
+    });
+  },
+};

@@ -1,0 +1,67 @@
+import { defaultSiteOf, type Layout, type SiteRequirement } from "../model/layout";
+import { samePath } from "../model/paths";
+import type { ObservedState, SiteState, VdirState } from "../state/schema";
+
+/** Case-insensitive lookup of a vdir/app by its name directly under the site root. */
+export function vdirOf(site: SiteState, name: string): VdirState | undefined {
+  const want = "/" + name.toLowerCase();
+  return site.vdirs.find((v) => v.path.toLowerCase() === want);
+}
+
+export function siteByName(state: ObservedState, name: string): SiteState | undefined {
+  const want = name.toLowerCase();
+  return state.sites.find((s) => s.name.toLowerCase() === want);
+}
+
+/**
+ * Find the server's site for a layout role. The WSUS site name is localised, so when the configured
+ * name is absent the admin site is the one (other than the default site) holding most WSUS vdirs;
+ * the default site falls back to IIS's id 1.
+ */
+export function siteFor(layout: Layout, state: ObservedState, req: SiteRequirement): SiteState | undefined {
+  const byName = siteByName(state, req.name);
+  if (byName) return byName;
+  if (req.role === "default") return state.sites.find((s) => s.id === 1);
+  const defaultName = defaultSiteOf(layout).name.toLowerCase();
+  const wsusNames = req.vdirs.filter((v) => !v.isSelfUpdate).map((v) => v.name);
+  let best: { site: SiteState; score: number } | undefined;
+  for (const site of state.sites) {
+    if (site.name.toLowerCase() === defaultName || site.id === 1) continue;
+    const score = wsusNames.filter((n) => vdirOf(site, n)).length;
+    if (score >= 2 && (!best || score > best.score)) best = { site, score };
+  }
+  return best?.site;
+}
+
+export function defaultSiteState(layout: Layout, state: ObservedState): SiteState | undefined {
+  return siteFor(layout, state, defaultSiteOf(layout));
+}
+
+/** Sites that hold the SelfUpdate vdir, with it. */
+export function selfUpdateHolders(layout: Layout, state: ObservedState): { site: SiteState; vdir: VdirState }[] {
+  return state.sites.flatMap((site) => {
+    const vdir = vdirOf(site, layout.selfUpdateName);
+    return vdir ? [{ site, vdir }] : [];
+  });
+}
+
+export function httpPorts(site: SiteState): number[] {
+  return site.bindings.filter((b) => b.protocol === "http").map((b) => b.port);
+}
+
+export function listensOn(site: SiteState, port: number): boolean {
+  return httpPorts(site).includes(port);
+}
+
+export function isAcceptedSelfUpdatePath(layout: Layout, physicalPath: string): boolean {
+  return layout.acceptedSelfUpdatePaths.some((p) => samePath(p, physicalPath));
+}
+
+/** Whether the SelfUpdate placement rules (2 and 3) already explain SelfUpdate problems. */
+export function selfUpdatePlacementBroken(layout: Layout, state: ObservedState): boolean {
+  const holders = selfUpdateHolders(layout, state);
+  return holders.length === 0 || !holders.some((h) => listensOn(h.site, layout.clientPort));
+}
+
+export const siteLabel = (site: SiteState | SiteRequirement) => site.name;
+export const vdirTarget = (siteName: string, vdirName: string) => `${siteName}/${vdirName}`;

@@ -1,0 +1,76 @@
+import { hasRights } from "../acl/effective";
+import { pathKey } from "../model/paths";
+import { principal, SID } from "../model/principals";
+import { findingsFor, type Rule, type RuleContext } from "./rule";
+
+const RIGHTS_TEXT = { F: "Full Control", RX: "Read & Execute, Read, List Folder Contents" } as const;
+
+/** KB 920659 cause 1: the SelfUpdate folder's minimum ACL, and the anonymous user's access through Users. */
+export const selfUpdateAcl: Rule = {
+  id: "selfupdate-acl",
+  cause: 1,
+  severity: "error",
+  title: "SelfUpdate folder permissions",
+  description:
+    "The SelfUpdate folder grants Administrators and SYSTEM Full Control and Users (and so the anonymous IIS user) Read & Execute, on the folder and everything below it.",
+  evaluate({ layout, state }: RuleContext) {
+    const f = findingsFor(this);
+    const folder = layout.selfUpdatePath;
+    const acl = state.acls?.[pathKey(folder)];
+    if (!acl) {
+      return [f.unknown({ target: folder, message: `no ACL evidence for ${folder}`, remediation: `collect \`icacls "${folder}"\` into the evidence (acls)` })];
+    }
+    const computer = state.computerName ?? layout.spec.computerName ?? undefined;
+    const findings = layout.selfUpdateAcl.flatMap((req) => {
+      const keys = new Set([req.sid ?? principal(req.principal, computer).key, SID.everyone]);
+      const r = hasRights(acl, keys, req.rights, computer);
+      if (r.ok) return [];
+      const where = !r.folder && !r.children ? "the folder and its contents" : !r.folder ? "the folder itself" : "files and subfolders (no (OI)(CI) inheritance)";
+      return [
+        f.fail({
+          target: folder,
+          message: `${req.principal} lacks ${RIGHTS_TEXT[req.rights]} on ${where}`,
+          remediation: `icacls "${folder}" /grant "${req.principal}:(OI)(CI)(${req.rights})"`,
+        }),
+      ];
+    });
+
+    // The anonymous identity: served through Users when it is a member, else it needs its own ACE.
+    const anon = layout.anonymousIdentity;
+    const anonKey = anon.sid ?? principal(anon.principal, computer).key;
+    const usersGroup = state.groups?.["users"];
+    const member =
+      anon.implicitUsersMember ||
+      (usersGroup ? usersGroup.members.some((m) => principal(m, computer).key === anonKey) : null);
+    const keys = new Set([anonKey, SID.everyone, ...(member ? [SID.users] : [])]);
+    const direct = hasRights(acl, keys, "RX", computer);
+    if (!direct.ok) {
+      if (member === null) {
+        findings.push(
+          f.unknown({
+            target: folder,
+            message: `${anon.principal} has no Read & Execute of its own and Users membership is unknown`,
+            remediation: "collect `net localgroup Users` into the evidence (localGroups.Users)",
+          }),
+        );
+      } else if (!member) {
+        findings.push(
+          f.fail({
+            target: folder,
+            message: `${anon.principal} is not a member of Users and has no Read & Execute on ${folder}`,
+            remediation: `net localgroup Users ${anon.principal} /add   (or: icacls "${folder}" /grant "${anon.principal}:(OI)(CI)(RX)")`,
+          }),
+        );
+      } else if (!findings.length) {
+        findings.push(
+          f.fail({
+            target: folder,
+            message: `${anon.principal} is denied Read & Execute on ${folder}`,
+            remediation: `remove the Deny entry for ${anon.principal} (icacls "${folder}" /remove:d "${anon.principal}")`,
+          }),
+        );
+      }
+    }
+    return findings;
+  },
+};

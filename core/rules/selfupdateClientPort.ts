@@ -1,0 +1,30 @@
+import { defaultSiteOf } from "../model/layout";
+import { httpPorts, listensOn, selfUpdateHolders, siteFor, vdirTarget } from "./query";
+import { findingsFor, type Rule, type RuleContext } from "./rule";
+
+/** KB 920659 cause 3: SelfUpdate exists, but on no site that answers on the port clients use (80 in the KB). */
+export const selfUpdateClientPort: Rule = {
+  id: "selfupdate-client-port",
+  cause: 3,
+  severity: "error",
+  title: "SelfUpdate is on a site bound to the client port",
+  description: "The SelfUpdate virtual directory is under a site with an http binding on the port clients use (port 80 in KB 920659; the WUServer port in the modern profile).",
+  evaluate({ layout, state }: RuleContext) {
+    const f = findingsFor(this);
+    const holders = selfUpdateHolders(layout, state);
+    if (holders.length === 0 || holders.some((h) => listensOn(h.site, layout.clientPort))) return [];
+    const portSite = layout.sites.find((s) => s.httpPort === layout.clientPort) ?? defaultSiteOf(layout);
+    const observedPortSite = siteFor(layout, state, portSite);
+    const held = holders.map((h) => `${h.site.name} (http ports ${httpPorts(h.site).join(", ") || "none"})`).join(", ");
+    const onPortSite = observedPortSite && holders.some((h) => h.site === observedPortSite);
+    return [
+      f.fail({
+        target: vdirTarget(portSite.name, layout.selfUpdateName),
+        message: `${layout.selfUpdateName} is only on ${held}; no site holding it is bound to port ${layout.clientPort}`,
+        remediation: onPortSite
+          ? `appcmd set site /site.name:"${portSite.name}" /+bindings.[protocol='http',bindingInformation='*:${layout.clientPort}:']`
+          : `appcmd add vdir /app.name:"${portSite.name}/" /path:/${layout.selfUpdateName} /physicalPath:"${layout.selfUpdatePath}"   (WSUS 3: installselfupdateonport80.vbs)`,
+      }),
+    ];
+  },
+};

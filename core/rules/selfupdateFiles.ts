@@ -1,0 +1,31 @@
+import { pathKey } from "../model/paths";
+import { findingsFor, type Rule, type RuleContext } from "./rule";
+
+const fileKey = (p: string) => p.replace(/\//g, "\\").replace(/^\\+/, "").toLowerCase();
+
+/** KB 920659 cause 8: a defective Selfupdate.msi leaves files missing from the SelfUpdate folder. */
+export const selfUpdateFiles: Rule = {
+  id: "selfupdate-files",
+  cause: 8,
+  severity: "error",
+  title: "SelfUpdate files present",
+  description: "The SelfUpdate folder holds the files clients fetch (wuident.cab, iuident.cab and any configured others).",
+  evaluate({ layout, state }: RuleContext) {
+    const f = findingsFor(this);
+    const folder = layout.selfUpdatePath;
+    const listing = state.files?.[pathKey(folder)];
+    if (!listing) {
+      return [f.unknown({ target: folder, message: `no file listing for ${folder}`, remediation: `collect \`dir /s /b /a-d "${folder}"\` into the evidence (files)` })];
+    }
+    const have = new Set(listing.files.map(fileKey));
+    const missing = layout.selfUpdateFiles.filter((file) => !have.has(fileKey(file)));
+    if (missing.length === 0) return [];
+    return [
+      f.fail({
+        target: folder,
+        message: `missing from ${folder}: ${missing.join(", ")}`,
+        remediation: `msiexec /i "${layout.spec.installDir}\\Setup\\Selfupdate.msi" /qn   (reinstalls the SelfUpdate files)`,
+      }),
+    ];
+  },
+};

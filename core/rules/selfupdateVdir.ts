@@ -1,0 +1,39 @@
+import { defaultSiteOf } from "../model/layout";
+import { isAcceptedSelfUpdatePath, selfUpdateHolders, vdirTarget } from "./query";
+import { findingsFor, type Rule, type RuleContext } from "./rule";
+
+/** KB 920659 cause 2: no SelfUpdate virtual directory anywhere, or one pointing at the wrong folder. */
+export const selfUpdateVdir: Rule = {
+  id: "selfupdate-vdir",
+  cause: 2,
+  severity: "error",
+  title: "SelfUpdate virtual directory exists and points to the SelfUpdate folder",
+  description: "A SelfUpdate virtual directory exists and its physical path is the SelfUpdate folder (C:\\Program Files\\Update Services\\Selfupdate by default).",
+  evaluate({ layout, state }: RuleContext) {
+    const f = findingsFor(this);
+    const holders = selfUpdateHolders(layout, state);
+    const expected = layout.selfUpdatePath;
+    if (holders.length === 0) {
+      const site = defaultSiteOf(layout);
+      const where = layout.sites.map((s) => s.name).join(" and ");
+      return [
+        f.fail({
+          target: vdirTarget(site.name, layout.selfUpdateName),
+          message: `no site has a ${layout.selfUpdateName} virtual directory (expected on ${where})`,
+          remediation: `appcmd add vdir /app.name:"${site.name}/" /path:/${layout.selfUpdateName} /physicalPath:"${expected}"   (or run Selfupdate.msi from ${layout.spec.installDir}\\Setup)`,
+        }),
+      ];
+    }
+    return holders.flatMap(({ site, vdir }) =>
+      vdir.physicalPath === null || isAcceptedSelfUpdatePath(layout, vdir.physicalPath)
+        ? []
+        : [
+            f.fail({
+              target: vdirTarget(site.name, layout.selfUpdateName),
+              message: `${layout.selfUpdateName} points to ${vdir.physicalPath}, expected ${expected}`,
+              remediation: `appcmd set vdir "${site.name}${vdir.path}" /physicalPath:"${expected}"`,
+            }),
+          ],
+    );
+  },
+};

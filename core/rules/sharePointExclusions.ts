@@ -1,0 +1,41 @@
+import { urlPathKey } from "../model/paths";
+import { findingsFor, type Rule, type RuleContext } from "./rule";
+
+/** The KB's minimum: SharePoint must leave these alone (WSUS 3 documents /iuident.cab too; the spec adds its own). */
+export const KB_SHAREPOINT_EXCLUSIONS = ["/selfupdate", "/clientwebservice"];
+
+/** KB 920659 cause 7: SharePoint on the WSUS server must exclude the WSUS paths from its management. */
+export const sharePointExclusions: Rule = {
+  id: "sharepoint-exclusions",
+  cause: 7,
+  severity: "error",
+  title: "SharePoint excludes the WSUS paths",
+  description: "When SharePoint is installed on the WSUS server, /selfupdate, /clientwebservice (and the spec's other paths) are excluded from SharePoint's managed paths.",
+  evaluate({ spec, state }: RuleContext) {
+    const f = findingsFor(this);
+    const expected = spec.sharePoint.expected;
+    if (expected === "no") return [];
+    const sp = state.sharePoint;
+    if (!sp) {
+      return [
+        f.unknown({
+          target: "SharePoint",
+          message: "whether SharePoint is installed is not known",
+          remediation: "add sharePoint { installed, excludedPaths } to the evidence, or set sharePoint.expected to \"no\"",
+        }),
+      ];
+    }
+    if (!sp.installed && expected === "auto") return [];
+    const have = new Set(sp.excludedPaths.map(urlPathKey));
+    const wanted = [...new Set([...KB_SHAREPOINT_EXCLUSIONS, ...spec.sharePoint.excludedPaths].map(urlPathKey))];
+    const missing = wanted.filter((p) => !have.has(p));
+    if (missing.length === 0) return [];
+    return [
+      f.fail({
+        target: "SharePoint",
+        message: `SharePoint ${sp.installed ? "is installed" : "is expected"} and does not exclude ${missing.join(", ")}`,
+        remediation: `exclude ${missing.join(", ")} from SharePoint management (stsadm -o addpath -url http://<server>${missing[0]} -type exclusion, one per path)`,
+      }),
+    ];
+  },
+};

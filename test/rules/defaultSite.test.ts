@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { defaultSiteAnonymous } from "../../core/rules/defaultSiteAnonymous";
+import { defaultSiteLoopback } from "../../core/rules/defaultSiteLoopback";
+import { healthy, run, site } from "../support/state";
+
+const http = (ip: string, port = 80) => ({ protocol: "http", ip, port, host: "" });
+
+describe("default-site-loopback (cause 5)", () => {
+  it("passes on All Unassigned and on specific addresses that include 127.0.0.1", () => {
+    const h = healthy();
+    expect(run(defaultSiteLoopback, h)).toEqual([]);
+    site(h.state, "Default Web Site").bindings = [http("192.0.2.10"), http("127.0.0.1")];
+    expect(run(defaultSiteLoopback, h)).toEqual([]);
+  });
+
+  it("fails when bound only to specific addresses", () => {
+    const h = healthy();
+    site(h.state, "Default Web Site").bindings = [http("192.0.2.10"), http("2001:db8::1")];
+    const f = run(defaultSiteLoopback, h);
+    expect(f).toEqual([expect.objectContaining({ cause: 5, status: "fail", target: "Default Web Site" })]);
+    expect(f[0].message).toContain("192.0.2.10:80:, 2001:db8::1:80:");
+    expect(f[0].remediation).toContain("bindingInformation='127.0.0.1:80:'");
+  });
+
+  it("ignores https and other protocols when judging reachability", () => {
+    const h = healthy();
+    site(h.state, "Default Web Site").bindings = [http("192.0.2.10"), { protocol: "https", ip: "*", port: 443, host: "" }];
+    expect(run(defaultSiteLoopback, h)).toHaveLength(1);
+  });
+
+  it("enforces the allUnassigned binding policy", () => {
+    const h = healthy({ bindings: { mode: "allUnassigned" } });
+    site(h.state, "Default Web Site").bindings = [http("127.0.0.1")];
+    expect(run(defaultSiteLoopback, h)).toEqual([expect.objectContaining({ message: expect.stringContaining("All Unassigned") })]);
+  });
+
+  it("judges a declared address list: without 127.0.0.1 it is a finding (policy pack path)", () => {
+    const h = healthy({ bindings: { mode: "addresses", addresses: ["192.0.2.10"] } });
+    const messages = run(defaultSiteLoopback, h).map((f) => f.message);
+    expect(messages).toEqual([expect.stringContaining("without 127.0.0.1"), expect.stringContaining("without 127.0.0.1")]);
+    const ok = healthy({ bindings: { mode: "addresses", addresses: ["192.0.2.10", "127.0.0.1"] } });
+    expect(run(defaultSiteLoopback, ok)).toEqual([]);
+  });
+
+  it("reports each declared address missing from the server", () => {
+    const h = healthy({ bindings: { mode: "addresses", addresses: ["192.0.2.10", "127.0.0.1"] } });
+    site(h.state, "Default Web Site").bindings = [http("127.0.0.1")];
+    expect(run(defaultSiteLoopback, h)).toEqual([expect.objectContaining({ message: expect.stringContaining("192.0.2.10:80") })]);
+  });
+});
+
+describe("default-site-anonymous (cause 6)", () => {
+  it("passes when the site root is anonymous, fails when not", () => {
+    const h = healthy();
+    expect(run(defaultSiteAnonymous, h)).toEqual([]);
+    site(h.state, "Default Web Site").rootAuth.anonymous = false;
+    expect(run(defaultSiteAnonymous, h)).toEqual([expect.objectContaining({ cause: 6, status: "fail", target: "Default Web Site" })]);
+  });
+
+  it("finds the default site by id 1 when its name is localised", () => {
+    const h = healthy();
+    const s = site(h.state, "Default Web Site");
+    s.name = "Standardwebsite";
+    s.rootAuth.anonymous = false;
+    expect(run(defaultSiteAnonymous, h)[0].message).toContain("Standardwebsite");
+  });
+});

@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import { rightsToMask } from "../../core/acl/rights";
+import { selfUpdateAcl } from "../../core/rules/selfupdateAcl";
+import type { Ace } from "../../core/state/schema";
+import { healthy, run } from "../support/state";
+
+const ace = (principal: string, sid: string | null, rights: string, extra: Partial<Ace> = {}): Ace => ({
+  principal, sid, type: "allow", mask: rightsToMask(rights), rights, inherited: false,
+  objectInherit: true, containerInherit: true, inheritOnly: false, noPropagate: false, ...extra,
+});
+
+function withAces(h: ReturnType<typeof healthy>, aces: Ace[]) {
+  const key = Object.keys(h.state.acls!)[0];
+  h.state.acls![key].aces = aces;
+  return h;
+}
+
+const BASE = () => [
+  ace("BUILTIN\\Administrators", "S-1-5-32-544", "F", { inherited: true }),
+  ace("NT AUTHORITY\\SYSTEM", "S-1-5-18", "F", { inherited: true }),
+  ace("BUILTIN\\Users", "S-1-5-32-545", "RX", { inherited: true }),
+];
+
+describe("selfupdate-acl (cause 1)", () => {
+  it("passes with inherited ACEs when IUSR_<COMPUTER> is in Users (kb920659)", () => {
+    const h = withAces(healthy(), BASE());
+    h.state.groups = { users: { name: "Users", members: ["NT AUTHORITY\\Authenticated Users", "WSUS01\\IUSR_WSUS01"] } };
+    expect(run(selfUpdateAcl, h)).toEqual([]);
+  });
+
+  it("fails when IUSR_<COMPUTER> left Users and has no ACE of its own; an explicit ACE satisfies the KB", () => {
+    const h = withAces(healthy(), BASE());
+    h.state.groups = { users: { name: "Users", members: ["NT AUTHORITY\\Authenticated Users"] } };
+    const f = run(selfUpdateAcl, h);
+    expect(f).toEqual([expect.objectContaining({ cause: 1, status: "fail", message: expect.stringContaining("IUSR_WSUS01 is not a member of Users") })]);
+    withAces(h, [...BASE(), ace("WSUS01\\IUSR_WSUS01", null, "RX")]);
+    expect(run(selfUpdateAcl, h)).toEqual([]);
+  });
+
+  it("fails per missing principal and says which part (folder / children) lacks the rights", () => {
+    const h = withAces(healthy(), [
+      ace("BUILTIN\\Administrators", "S-1-5-32-544", "RX"),
+      ace("NT AUTHORITY\\SYSTEM", "S-1-5-18", "F", { objectInherit: false, containerInherit: false }),
+    ]);
+    h.state.groups = { users: { name: "Users", members: ["IUSR_WSUS01"] } };
+    const messages = run(selfUpdateAcl, h).map((f) => f.message);
+    expect(messages).toEqual([
+      "BUILTIN\\Administrators lacks Full Control on the folder and its contents",
+      "NT AUTHORITY\\SYSTEM lacks Full Control on files and subfolders (no (OI)(CI) inheritance)",
+      "BUILTIN\\Users lacks Read & Execute, Read, List Folder Contents on the folder and its contents",
+    ]);
+  });
+
+  it("modern profile: built-in IUSR is served through Users; a Deny on IUSR fails", () => {
+    const h = withAces(healthy({ profile: "modern" }), BASE());
+    h.state.groups = null;
+    expect(run(selfUpdateAcl, h)).toEqual([]);
+    withAces(h, [...BASE(), ace("NT AUTHORITY\\IUSR", "S-1-5-17", "RX", { type: "deny" })]);
+    expect(run(selfUpdateAcl, h)).toEqual([expect.objectContaining({ message: expect.stringContaining("IUSR is denied") })]);
+  });
+
+  it("reports unknown without ACL evidence, or without group evidence when it matters", () => {
+    const h = healthy();
+    h.state.acls = null;
+    expect(run(selfUpdateAcl, h)).toEqual([expect.objectContaining({ status: "unknown" })]);
+    const g = withAces(healthy(), BASE());
+    g.state.groups = null;
+    expect(run(selfUpdateAcl, g)).toEqual([expect.objectContaining({ status: "unknown", message: expect.stringContaining("membership is unknown") })]);
+  });
+});

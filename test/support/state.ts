@@ -1,0 +1,37 @@
+import { resolveLayout } from "../../core/model/layout";
+import { parseSpec, type SpecInput } from "../../core/model/spec";
+import { evaluate } from "../../core/rules";
+import type { Rule } from "../../core/rules/rule";
+import { stateFromLayout } from "../../core/state/fromDeclaration";
+import type { ObservedState, SiteState, VdirState } from "../../core/state/schema";
+
+/** A compliant state for a spec (what the layout declares), to break one thing at a time. */
+export function healthy(input: SpecInput = {}) {
+  const spec = parseSpec({ computerName: "WSUS01", sharePoint: { expected: "no" }, ...input });
+  const layout = resolveLayout(spec);
+  const state: ObservedState = structuredClone(stateFromLayout(layout));
+  if (!state.groups) state.groups = { users: { name: "Users", members: ["NT AUTHORITY\\Authenticated Users"] } };
+  return { spec, layout, state };
+}
+
+export function site(state: ObservedState, name: string): SiteState {
+  const s = state.sites.find((x) => x.name.toLowerCase() === name.toLowerCase());
+  if (!s) throw new Error(`test setup: no site ${name}`);
+  return s;
+}
+
+export function vdir(state: ObservedState, siteName: string, name: string): VdirState {
+  const v = site(state, siteName).vdirs.find((x) => x.path.toLowerCase() === `/${name.toLowerCase()}`);
+  if (!v) throw new Error(`test setup: no vdir ${name} on ${siteName}`);
+  return v;
+}
+
+export function removeVdir(state: ObservedState, siteName: string, name: string): void {
+  const s = site(state, siteName);
+  s.vdirs = s.vdirs.filter((x) => x.path.toLowerCase() !== `/${name.toLowerCase()}`);
+}
+
+/** Findings of one rule only. */
+export function run(rule: Rule, h: ReturnType<typeof healthy>) {
+  return evaluate(h.spec, h.state, [rule]);
+}
