@@ -1,0 +1,84 @@
+import type { Finding } from "../rules/finding";
+import { causeLabel, causeRank, plural, rulesWithFindings } from "./common";
+import type { RuleInfo, ServerReport } from "./types";
+import { escapeXmlAttr as attr, escapeXmlText as text } from "./xml";
+
+const UNKNOWN_HEADING = "Could not check (evidence missing)";
+
+interface Case {
+  rule: RuleInfo;
+  fails: Finding[];
+  unknowns: Finding[];
+}
+
+function findingBody(f: Finding): string {
+  const status = f.status === "unknown" ? "UNKNOWN" : f.severity === "warning" ? "FAIL (warning)" : "FAIL";
+  return `[${causeLabel(f.cause)}] ${status} ${f.target}\n  ${f.message}\n  fix: ${f.remediation}`;
+}
+
+function summary(findings: Finding[]): string {
+  if (findings.length === 1) return `${findings[0].target}: ${findings[0].message}`;
+  return `${plural(findings.length, "target")}: ${findings.map((f) => f.target).join("; ")}`;
+}
+
+function testcase(server: string, c: Case): string[] {
+  const open = `    <testcase classname="${attr(`wsus-iis.${server}`)}" name="${attr(`${c.rule.id}: ${c.rule.title}`)}"`;
+  const all = [...c.fails, ...c.unknowns];
+  if (all.length === 0) return [`${open}/>`];
+  const body = text(all.map(findingBody).join("\n\n"));
+  const child =
+    c.fails.length > 0
+      ? `      <failure message="${attr(summary(c.fails))}" type="${attr(causeLabel(c.rule.cause))}">${body}</failure>`
+      : `      <skipped message="${attr(`${UNKNOWN_HEADING}: ${summary(c.unknowns)}`)}">${body}</skipped>`;
+  return [`${open}>`, child, "    </testcase>"];
+}
+
+/**
+ * JUnit XML for CI dashboards: one <testsuite> per server, one <testcase> per evaluated rule (KB cause order,
+ * layout rules last). A rule with any failing finding gets one <failure> listing all its findings; a rule
+ * whose findings are all "unknown" is <skipped>. Every string is XML-escaped and stripped of characters
+ * XML 1.0 forbids.
+ */
+export function renderJunit(reports: readonly ServerReport[]): string {
+  const suites: string[] = [];
+  let tests = 0;
+  let failures = 0;
+  let skipped = 0;
+  for (const r of reports) {
+    const cases: Case[] = rulesWithFindings(r)
+      .map((rule, i) => ({ rule, i }))
+      .sort((a, b) => causeRank(a.rule.cause) - causeRank(b.rule.cause) || a.i - b.i)
+      .map(({ rule }) => {
+        const mine = r.report.findings.filter((f) => f.rule === rule.id);
+        return {
+          rule,
+          fails: mine.filter((f) => f.status === "fail"),
+          unknowns: mine.filter((f) => f.status === "unknown"),
+        };
+      });
+    const nFail = cases.filter((c) => c.fails.length > 0).length;
+    const nSkip = cases.filter((c) => c.fails.length === 0 && c.unknowns.length > 0).length;
+    tests += cases.length;
+    failures += nFail;
+    skipped += nSkip;
+    const props = [
+      ...(r.target !== undefined ? [["target", r.target]] : []),
+      ["compliant", String(r.report.compliant)],
+    ].map(([name, value]) => `      <property name="${attr(name)}" value="${attr(value)}"/>`);
+    suites.push(
+      `  <testsuite name="${attr(r.server)}" hostname="${attr(r.server)}" tests="${cases.length}" failures="${nFail}" errors="0" skipped="${nSkip}">`,
+      "    <properties>",
+      ...props,
+      "    </properties>",
+      ...cases.flatMap((c) => testcase(r.server, c)),
+      "  </testsuite>",
+    );
+  }
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="wsus-iis" tests="${tests}" failures="${failures}" errors="0" skipped="${skipped}">`,
+    ...suites,
+    "</testsuites>",
+    "",
+  ].join("\n");
+}

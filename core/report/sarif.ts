@@ -1,0 +1,104 @@
+import type * as Sarif from "sarif";
+import type { Finding } from "../rules/finding";
+import { KB_URL, rulesWithFindings } from "./common";
+import type { RuleInfo, ServerReport } from "./types";
+
+export const SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json";
+
+export interface SarifOptions {
+  /** wsus-iis version (package.json "version"). */
+  toolVersion: string;
+  /** Where the tool is documented; defaults to KB 920659, which every rule is about. */
+  informationUri?: string;
+}
+
+/** "selfupdate-anonymous" → "SelfupdateAnonymous": SARIF wants a readable identifier-like rule name. */
+function ruleName(id: string): string {
+  const name = id
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0].toUpperCase() + w.slice(1))
+    .join("");
+  return name || id;
+}
+
+function descriptor(rule: RuleInfo): Sarif.ReportingDescriptor {
+  const text = (s: string, fallback: string) => ({ text: s.trim() !== "" ? s : fallback });
+  return {
+    id: rule.id,
+    name: ruleName(rule.id),
+    shortDescription: text(rule.title, rule.id),
+    fullDescription: text(rule.description, rule.title.trim() !== "" ? rule.title : rule.id),
+    helpUri: KB_URL,
+    properties: {
+      kbCause: rule.cause,
+      tags: ["wsus", "iis", rule.cause === null ? "layout" : `kb920659-cause-${rule.cause}`],
+    },
+  };
+}
+
+function level(f: Finding): Sarif.Result.level {
+  if (f.status === "unknown") return "note";
+  return f.severity === "warning" ? "warning" : "error";
+}
+
+function result(r: ServerReport, f: Finding, ruleIndex: number): Sarif.Result {
+  const prefix = f.status === "unknown" ? "Could not check (evidence missing): " : "";
+  return {
+    ruleId: f.rule,
+    ruleIndex,
+    level: level(f),
+    message: { text: `${prefix}${f.message}\nFix: ${f.remediation}` },
+    locations: [
+      {
+        // Targets are IIS objects ("Default Web Site/Selfupdate"), groups or Windows folders on the server:
+        // none is a file in the analysed repository, so they are logical locations only.
+        logicalLocations: [{ name: f.target, fullyQualifiedName: `${r.server}/${f.target}`, kind: "resource" }],
+      },
+    ],
+    properties: {
+      status: f.status,
+      cause: f.cause,
+      server: r.server,
+      ...(r.target !== undefined ? { target: r.target } : {}),
+    },
+  };
+}
+
+/**
+ * SARIF 2.1.0 log: one run of the "wsus-iis" driver, whose rules are all rules evaluated on any of the
+ * servers (first description wins for a rule id seen twice), and one result per finding of every server.
+ * Fails are "error"/"warning" by severity, findings that could not be checked are "note".
+ */
+export function renderSarif(reports: readonly ServerReport[], options: SarifOptions): Sarif.Log {
+  const rules: Sarif.ReportingDescriptor[] = [];
+  const index = new Map<string, number>();
+  for (const r of reports) {
+    for (const rule of rulesWithFindings(r)) {
+      if (index.has(rule.id)) continue;
+      index.set(rule.id, rules.length);
+      rules.push(descriptor(rule));
+    }
+  }
+  const results: Sarif.Result[] = [];
+  for (const r of reports) {
+    for (const f of r.report.findings) results.push(result(r, f, index.get(f.rule)!));
+  }
+  return {
+    $schema: SARIF_SCHEMA_URI,
+    version: "2.1.0",
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: "wsus-iis",
+            informationUri: options.informationUri ?? KB_URL,
+            version: options.toolVersion,
+            rules,
+          },
+        },
+        results,
+      },
+    ],
+  };
+}

@@ -1,0 +1,27 @@
+import { z } from "zod";
+import { Report } from "../rules/finding";
+
+/** One rule that was evaluated, whether or not it produced findings (JUnit and SARIF list passing rules too). */
+export const RuleInfo = z.object({
+  /** Stable rule id, the same string as `Finding.rule`, e.g. "selfupdate-anonymous". */
+  id: z.string().min(1),
+  /** KB 920659 cause number 1..8, or null for layout rules. */
+  cause: z.number().int().min(1).max(8).nullable(),
+  /** One line: what the rule requires. */
+  title: z.string(),
+  /** Longer explanation of the rule. */
+  description: z.string(),
+});
+export type RuleInfo = z.infer<typeof RuleInfo>;
+
+/** The result of checking one server: the input every renderer takes (as an array, one entry per server). */
+export const ServerReport = z.object({
+  /** Server name as the user knows it, e.g. "WSUS01". */
+  server: z.string().min(1),
+  /** What was checked on it, when that is not simply the server (a declaration file, a stack …). */
+  target: z.string().optional(),
+  report: Report,
+  /** All rules that were evaluated for this server. */
+  rules: z.array(RuleInfo),
+});
+export type ServerReport = z.infer<typeof ServerReport>;
