@@ -4,17 +4,20 @@ import { z } from "zod";
 // character sets are deliberately narrow: no quotes, no shell metacharacters (% ^ & | < > " ' ` $ ;),
 // no control characters. Quoting (transports) is a second line of defence, not the only one.
 
-const WINDOWS_PATH = /^(?:[A-Za-z]:\\|%[A-Za-z][A-Za-z0-9_()]*%\\?)(?:[A-Za-z0-9 ._\-()+,@#\[\]{}~]+\\?)*$/;
+const WINDOWS_PATH = /^[A-Za-z]:\\(?:[A-Za-z0-9 ._\-()+,@#\[\]{}~]+\\?)*$/;
 const UNSAFE_PATH_PIECES = /(^|\\)\.\.?(\\|$)/;
 
-/** An absolute Windows path (drive letter or a leading %ENVVAR%), safe characters only, no `.`/`..` parts. */
+/**
+ * An absolute Windows path with a drive letter, safe characters only, no `.`/`..` parts. Environment
+ * variables are refused on purpose: they would be expanded by cmd.exe on the server, not by us.
+ */
 export const WindowsPath = z
   .string()
   .min(3)
   .max(240)
   .refine((p) => WINDOWS_PATH.test(p) && !UNSAFE_PATH_PIECES.test(p) && !p.includes("\\\\"), {
     message:
-      "expected an absolute Windows path such as C:\\Program Files\\Update Services (letters, digits, space and . _ - ( ) + , @ # [ ] { } ~ only; no quotes, % inside, .. or \\\\)",
+      "expected an absolute Windows path such as C:\\Program Files\\Update Services (drive letter; letters, digits, space and . _ - ( ) + , @ # [ ] { } ~ only; no quotes, %VARS%, .. or \\\\)",
   });
 
 /** IIS site name: what `appcmd` and `<location path=…>` accept, minus anything a shell would interpret. */

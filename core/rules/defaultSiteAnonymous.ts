@@ -14,9 +14,8 @@ export const defaultSiteAnonymous: Rule = {
     const req = defaultSiteOf(layout);
     const site = defaultSiteState(layout, state);
     if (!site || site.rootAuth.anonymous === true) return [];
-    const fix = `appcmd set config "${site.name}" -section:system.webServer/security/authentication/anonymousAuthentication /enabled:"True" /commit:apphost`;
     return site.rootAuth.anonymous === null
-      ? [f.unknown({ target: req.name, message: "effective anonymous authentication is not known", remediation: fix })]
-      : [f.fail({ target: req.name, message: `anonymous authentication is off on ${site.name}`, remediation: fix })];
+      ? [f.unknown({ target: req.name, message: "effective anonymous authentication is not known", remediation: "collect applicationHost.config" })]
+      : [f.fail({ target: req.name, message: `anonymous authentication is off on ${site.name}`, repair: [{ kind: "set-auth", site: site.name, path: "", auth: "anonymous", enabled: true }] })];
   },
 };

@@ -1,13 +1,13 @@
 import { defaultSiteOf } from "../model/layout";
 import type { Binding } from "../state/schema";
 import { defaultSiteState } from "./query";
-import { findingsFor, type Rule, type RuleContext } from "./rule";
+import type { RepairAction } from "../plan/actions";
+import { findingsFor, manual, type Rule, type RuleContext } from "./rule";
 
 const LOOPBACK = "127.0.0.1";
 const isHttp = (b: Binding) => b.protocol === "http";
 const bindingText = (b: Binding) => `${b.ip}:${b.port}:${b.host}`;
-const addBinding = (site: string, ip: string, port: number) =>
-  `appcmd set site /site.name:"${site}" /+bindings.[protocol='http',bindingInformation='${ip.includes(":") ? `[${ip}]` : ip}:${port}:']`;
+const addBinding = (site: string, ip: string, port: number): RepairAction[] => [{ kind: "add-binding", site, protocol: "http", ip, port }];
 
 /**
  * KB 920659 cause 5: the SelfUpdate tree is reached through the loopback address, so the Default Web
@@ -32,7 +32,7 @@ export const defaultSiteLoopback: Rule = {
         f.fail({
           target: req.name,
           message: `${req.name} is bound only to specific addresses (${http.map(bindingText).join(", ")}) without 127.0.0.1`,
-          remediation: addBinding(req.name, LOOPBACK, http[0].port),
+          repair: addBinding(site.name, LOOPBACK, http[0].port),
         }),
       );
     }
@@ -43,7 +43,7 @@ export const defaultSiteLoopback: Rule = {
         f.fail({
           target: req.name,
           message: `binding policy: ${req.name} must listen on All Unassigned (*:${req.httpPort}:)`,
-          remediation: addBinding(req.name, "*", req.httpPort),
+          repair: addBinding(site.name, "*", req.httpPort),
         }),
       );
     }
@@ -54,7 +54,7 @@ export const defaultSiteLoopback: Rule = {
           f.fail({
             target: req.name,
             message: `binding policy lists ${wanted.join(", ")} without 127.0.0.1: the SelfUpdate tree would not answer locally`,
-            remediation: `add 127.0.0.1 to bindings.addresses`,
+            repair: [manual("add 127.0.0.1 to the spec's bindings.addresses")],
           }),
         );
       }
@@ -64,7 +64,7 @@ export const defaultSiteLoopback: Rule = {
             f.fail({
               target: req.name,
               message: `binding policy: ${req.name} has no http binding on ${ip}:${req.httpPort}`,
-              remediation: addBinding(req.name, ip, req.httpPort),
+              repair: addBinding(site.name, ip, req.httpPort),
             }),
           );
         }

@@ -6,7 +6,7 @@ import { defaultSiteLoopback } from "./defaultSiteLoopback";
 import type { Finding, Report } from "./finding";
 import { layoutAnonymous, layoutRequireSsl, layoutWindowsAuth } from "./layoutAuth";
 import { layoutVdirs } from "./layoutVdirs";
-import type { Rule } from "./rule";
+import type { Rule, RuleFinding } from "./rule";
 import { selfUpdateAcl } from "./selfupdateAcl";
 import { selfUpdateAnonymous } from "./selfupdateAnonymous";
 import { selfUpdateClientPort } from "./selfupdateClientPort";
@@ -35,15 +35,17 @@ export function ruleById(id: string): Rule | undefined {
 }
 
 /** Judge a state (from a server's evidence or from a declaration) against a spec. Pure. */
-export function evaluate(spec: Spec, state: ObservedState, rules: readonly Rule[] = RULES): Finding[] {
+export function evaluate(spec: Spec, state: ObservedState, rules: readonly Rule[] = RULES): RuleFinding[] {
   const layout = resolveLayout(spec, state.computerName);
   const ctx = { spec, layout, state };
   return rules.flatMap((rule) => rule.evaluate(ctx));
 }
 
-export function toReport(findings: Finding[]): Report {
-  return { compliant: !findings.some((f) => f.status === "fail"), findings };
+/** The public report: findings without their repair actions. */
+export function toReport(findings: readonly (Finding | RuleFinding)[]): Report {
+  const clean = findings.map(({ rule, cause, severity, target, message, remediation, status }) => ({ rule, cause, severity, target, message, remediation, status }));
+  return { compliant: !clean.some((f) => f.status === "fail"), findings: clean };
 }
 
-export type { Rule, RuleContext } from "./rule";
+export type { Rule, RuleContext, RuleFinding } from "./rule";
 export type { Finding, Report } from "./finding";

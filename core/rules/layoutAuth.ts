@@ -1,12 +1,13 @@
 import { siteFor, vdirOf, vdirTarget } from "./query";
+import type { RepairAction } from "../plan/actions";
 import { findingsFor, type Rule, type RuleContext } from "./rule";
 import type { VdirRequirement } from "../model/layout";
 import type { SiteState, VdirState } from "../state/schema";
 
-const ANON = "system.webServer/security/authentication/anonymousAuthentication";
-const WIN = "system.webServer/security/authentication/windowsAuthentication";
-const setAuth = (site: string, path: string, section: string, on: boolean) =>
-  `appcmd set config "${site}${path}" -section:${section} /enabled:"${on ? "True" : "False"}" /commit:apphost`;
+const setAuth = (site: string, path: string, auth: "anonymous" | "windows", enabled: boolean): RepairAction[] => [
+  { kind: "set-auth", site, path, auth, enabled },
+];
+const UNKNOWN_FIX = "collect applicationHost.config";
 
 /** Every present required vdir of the layout, with its observed state, on every site that requires it. */
 function presentVdirs(ctx: RuleContext, pick: (v: VdirRequirement) => boolean): { site: SiteState; req: VdirRequirement; have: VdirState }[] {
@@ -34,11 +35,11 @@ export const layoutWindowsAuth: Rule = {
       const out = [];
       if (have.auth.anonymous !== false) {
         const msg = have.auth.anonymous === null ? "anonymous authentication state is not known" : `anonymous authentication is on for ${target}: the WSUS administration API must not be anonymous`;
-        out.push((have.auth.anonymous === null ? f.unknown : f.fail)({ target, message: msg, remediation: setAuth(site.name, have.path, ANON, false) }));
+        out.push(have.auth.anonymous === null ? f.unknown({ target, message: msg, remediation: UNKNOWN_FIX }) : f.fail({ target, message: msg, repair: setAuth(site.name, have.path, "anonymous", false) }));
       }
       if (have.auth.windows !== true) {
         const msg = have.auth.windows === null ? "Windows authentication state is not known" : `Windows authentication is off for ${target}`;
-        out.push((have.auth.windows === null ? f.unknown : f.fail)({ target, message: msg, remediation: setAuth(site.name, have.path, WIN, true) }));
+        out.push(have.auth.windows === null ? f.unknown({ target, message: msg, remediation: UNKNOWN_FIX }) : f.fail({ target, message: msg, repair: setAuth(site.name, have.path, "windows", true) }));
       }
       return out;
     });
@@ -57,10 +58,9 @@ export const layoutAnonymous: Rule = {
     return presentVdirs(ctx, (v) => v.auth === "anonymous" && !v.isSelfUpdate).flatMap(({ site, have, req }) => {
       const target = vdirTarget(site.name, req.name);
       if (have.auth.anonymous === true) return [];
-      const fix = setAuth(site.name, have.path, ANON, true);
       return have.auth.anonymous === null
-        ? [f.unknown({ target, message: "anonymous authentication state is not known", remediation: fix })]
-        : [f.fail({ target, message: `anonymous authentication is off on ${target}`, remediation: fix })];
+        ? [f.unknown({ target, message: "anonymous authentication state is not known", remediation: UNKNOWN_FIX })]
+        : [f.fail({ target, message: `anonymous authentication is off on ${target}`, repair: setAuth(site.name, have.path, "anonymous", true) })];
     });
   },
 };
@@ -79,10 +79,15 @@ export const layoutRequireSsl: Rule = {
       const target = vdirTarget(site.name, req.name);
       const want = req.requireSsl === true;
       if (have.auth.requireSsl === want) return [];
-      const fix = `appcmd set config "${site.name}${have.path}" -section:system.webServer/security/access /sslFlags:"${want ? "Ssl" : "None"}" /commit:apphost`;
       return have.auth.requireSsl === null
-        ? [f.unknown({ target, message: "Require SSL state is not known", remediation: fix })]
-        : [f.fail({ target, message: `Require SSL is ${have.auth.requireSsl ? "on" : "off"} for ${target}, expected ${want ? "on" : "off"}`, remediation: fix })];
+        ? [f.unknown({ target, message: "Require SSL state is not known", remediation: UNKNOWN_FIX })]
+        : [
+            f.fail({
+              target,
+              message: `Require SSL is ${have.auth.requireSsl ? "on" : "off"} for ${target}, expected ${want ? "on" : "off"}`,
+              repair: [{ kind: "set-ssl", site: site.name, path: have.path, requireSsl: want }],
+            }),
+          ];
     });
   },
 };

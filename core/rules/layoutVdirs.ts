@@ -1,6 +1,6 @@
 import { samePath } from "../model/paths";
 import { selfUpdatePlacementBroken, siteFor, vdirOf, vdirTarget } from "./query";
-import { findingsFor, type Rule, type RuleContext } from "./rule";
+import { findingsFor, manual, type Rule, type RuleContext } from "./rule";
 
 /** Layout: every site and virtual directory the configuration requires exists, where the spec fixes paths with the right path. */
 export const layoutVdirs: Rule = {
@@ -21,10 +21,12 @@ export const layoutVdirs: Rule = {
           f.fail({
             target: req.name,
             message: `site ${req.name} (${req.role === "admin" ? `WSUS site, http port ${req.httpPort}` : "port-80 default site"}) does not exist`,
-            remediation:
+            // Recreating the Default Web Site (id 1, its root folder) is left to a person.
+            repair:
               req.role === "admin"
-                ? `run \`wsusutil usecustomwebsite true\`, or appcmd add site /name:"${req.name}" /bindings:http/*:${req.httpPort}: /physicalPath:"${layout.spec.installDir}\\WebServices\\Root"`
-                : `appcmd add site /name:"${req.name}" /id:1 /bindings:http/*:${req.httpPort}: /physicalPath:"%SystemDrive%\\inetpub\\wwwroot"`,
+                ? [{ kind: "add-site", site: req.name, port: req.httpPort, physicalPath: `${layout.spec.installDir}\\WebServices\\Root` }]
+                : [manual(`recreate the ${req.name} (id 1) bound to http *:${req.httpPort}: in IIS Manager`)],
+            remediation: req.role === "admin" ? "(WSUS itself recreates it with `wsusutil usecustomwebsite true`)" : undefined,
           }),
         ];
       }
@@ -37,10 +39,11 @@ export const layoutVdirs: Rule = {
             f.fail({
               target,
               message: `${v.kind === "app" ? "application" : "virtual directory"} /${v.name} is missing on ${site.name}`,
-              remediation:
+              repair: [
                 v.kind === "app"
-                  ? `appcmd add app /site.name:"${site.name}" /path:/${v.name} /physicalPath:"${v.physicalPath}" /applicationPool:WsusPool`
-                  : `appcmd add vdir /app.name:"${site.name}/" /path:/${v.name} /physicalPath:"${v.physicalPath}"`,
+                  ? { kind: "add-app", site: site.name, name: v.name, physicalPath: v.physicalPath, appPool: "WsusPool" }
+                  : { kind: "add-vdir", site: site.name, name: v.name, physicalPath: v.physicalPath },
+              ],
             }),
           ];
         }
@@ -49,7 +52,7 @@ export const layoutVdirs: Rule = {
           f.fail({
             target,
             message: `/${v.name} points to ${have.physicalPath}, expected ${v.physicalPath}`,
-            remediation: `appcmd set vdir "${site.name}${have.path}/" /physicalPath:"${v.physicalPath}"`,
+            repair: [{ kind: "set-vdir-path", site: site.name, path: have.path, physicalPath: v.physicalPath }],
           }),
         ];
       });

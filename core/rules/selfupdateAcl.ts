@@ -1,7 +1,7 @@
 import { hasRights } from "../acl/effective";
 import { pathKey } from "../model/paths";
 import { principal, SID } from "../model/principals";
-import { findingsFor, type Rule, type RuleContext } from "./rule";
+import { findingsFor, manual, type Rule, type RuleContext } from "./rule";
 
 const RIGHTS_TEXT = { F: "Full Control", RX: "Read & Execute, Read, List Folder Contents" } as const;
 
@@ -30,7 +30,7 @@ export const selfUpdateAcl: Rule = {
         f.fail({
           target: folder,
           message: `${req.principal} lacks ${RIGHTS_TEXT[req.rights]} on ${where}`,
-          remediation: `icacls "${folder}" /grant "${req.principal}:(OI)(CI)(${req.rights})"`,
+          repair: [{ kind: "grant-acl", path: folder, principal: req.principal, rights: req.rights }],
         }),
       ];
     });
@@ -58,7 +58,12 @@ export const selfUpdateAcl: Rule = {
           f.fail({
             target: folder,
             message: `${anon.principal} is not a member of Users and has no Read & Execute on ${folder}`,
-            remediation: `net localgroup Users ${anon.principal} /add   (or: icacls "${folder}" /grant "${anon.principal}:(OI)(CI)(RX)")`,
+            // KB: membership in Users, or the rights granted to the account itself. Re-adding a group
+            // member is opt-in; an explicit ACE is the minimal automatic fix.
+            repair: layout.spec.repairs.addIusrToUsers
+              ? [{ kind: "add-group-member", group: "Users", member: anon.principal }]
+              : [{ kind: "grant-acl", path: folder, principal: anon.principal, rights: "RX" }],
+            remediation: layout.spec.repairs.addIusrToUsers ? undefined : `(or re-add it to Users: net localgroup Users ${anon.principal} /add; opt in with repairs.addIusrToUsers)`,
           }),
         );
       } else if (!findings.length) {
@@ -66,7 +71,8 @@ export const selfUpdateAcl: Rule = {
           f.fail({
             target: folder,
             message: `${anon.principal} is denied Read & Execute on ${folder}`,
-            remediation: `remove the Deny entry for ${anon.principal} (icacls "${folder}" /remove:d "${anon.principal}")`,
+            // Removing an ACE the spec does not own is never automatic.
+            repair: [manual(`remove the Deny entry for ${anon.principal}: icacls "${folder}" /remove:d "${anon.principal}"`)],
           }),
         );
       }

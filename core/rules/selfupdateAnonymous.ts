@@ -1,8 +1,6 @@
 import { selfUpdateHolders, vdirTarget } from "./query";
 import { findingsFor, type Rule, type RuleContext } from "./rule";
 
-const SECTION = "system.webServer/security/authentication/anonymousAuthentication";
-
 /** KB 920659 cause 4: the SelfUpdate virtual directory must allow anonymous access on every site holding it. */
 export const selfUpdateAnonymous: Rule = {
   id: "selfupdate-anonymous",
@@ -15,10 +13,9 @@ export const selfUpdateAnonymous: Rule = {
     return selfUpdateHolders(layout, state).flatMap(({ site, vdir }) => {
       const target = vdirTarget(site.name, layout.selfUpdateName);
       if (vdir.auth.anonymous === true) return [];
-      const fix = `appcmd set config "${site.name}${vdir.path}" -section:${SECTION} /enabled:"True" /commit:apphost`;
       return vdir.auth.anonymous === null
-        ? [f.unknown({ target, message: "effective anonymous authentication is not known", remediation: fix })]
-        : [f.fail({ target, message: `anonymous authentication is off on ${target}`, remediation: fix })];
+        ? [f.unknown({ target, message: "effective anonymous authentication is not known", remediation: "collect applicationHost.config" })]
+        : [f.fail({ target, message: `anonymous authentication is off on ${target}`, repair: [{ kind: "set-auth", site: site.name, path: vdir.path, auth: "anonymous", enabled: true }] })];
     });
   },
 };

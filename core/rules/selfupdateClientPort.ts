@@ -21,9 +21,9 @@ export const selfUpdateClientPort: Rule = {
       f.fail({
         target: vdirTarget(portSite.name, layout.selfUpdateName),
         message: `${layout.selfUpdateName} is only on ${held}; no site holding it is bound to port ${layout.clientPort}`,
-        remediation: onPortSite
-          ? `appcmd set site /site.name:"${portSite.name}" /+bindings.[protocol='http',bindingInformation='*:${layout.clientPort}:']`
-          : `appcmd add vdir /app.name:"${portSite.name}/" /path:/${layout.selfUpdateName} /physicalPath:"${layout.selfUpdatePath}"   (WSUS 3: installselfupdateonport80.vbs)`,
+        repair: onPortSite
+          ? [{ kind: "add-binding", site: observedPortSite.name, protocol: "http", ip: "*", port: layout.clientPort }]
+          : [{ kind: "add-vdir", site: observedPortSite?.name ?? portSite.name, name: layout.selfUpdateName, physicalPath: layout.selfUpdatePath }],
       }),
     ];
   },

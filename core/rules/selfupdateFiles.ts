@@ -1,6 +1,7 @@
 import { pathKey } from "../model/paths";
-import { findingsFor, type Rule, type RuleContext } from "./rule";
+import { findingsFor, manual, type Rule, type RuleContext } from "./rule";
 
+const msi = (installDir: string) => `${installDir}\\Setup\\Selfupdate.msi`;
 const fileKey = (p: string) => p.replace(/\//g, "\\").replace(/^\\+/, "").toLowerCase();
 
 /** KB 920659 cause 8: a defective Selfupdate.msi leaves files missing from the SelfUpdate folder. */
@@ -24,7 +25,9 @@ export const selfUpdateFiles: Rule = {
       f.fail({
         target: folder,
         message: `missing from ${folder}: ${missing.join(", ")}`,
-        remediation: `msiexec /i "${layout.spec.installDir}\\Setup\\Selfupdate.msi" /qn   (reinstalls the SelfUpdate files)`,
+        repair: layout.spec.repairs.reinstallSelfUpdate
+          ? [{ kind: "install-msi", msi: msi(layout.spec.installDir) }]
+          : [manual(`reinstall the SelfUpdate files: msiexec /i "${msi(layout.spec.installDir)}" /qn (opt in with repairs.reinstallSelfUpdate)`)],
       }),
     ];
   },

@@ -20,7 +20,8 @@ export const selfUpdateVdir: Rule = {
         f.fail({
           target: vdirTarget(site.name, layout.selfUpdateName),
           message: `no site has a ${layout.selfUpdateName} virtual directory (expected on ${where})`,
-          remediation: `appcmd add vdir /app.name:"${site.name}/" /path:/${layout.selfUpdateName} /physicalPath:"${expected}"   (or run Selfupdate.msi from ${layout.spec.installDir}\\Setup)`,
+          repair: layout.sites.map((s) => ({ kind: "add-vdir" as const, site: s.name, name: layout.selfUpdateName, physicalPath: expected })),
+          remediation: `(KB 920659: or run Selfupdate.msi from ${layout.spec.installDir}\\Setup)`,
         }),
       ];
     }
@@ -31,7 +32,7 @@ export const selfUpdateVdir: Rule = {
             f.fail({
               target: vdirTarget(site.name, layout.selfUpdateName),
               message: `${layout.selfUpdateName} points to ${vdir.physicalPath}, expected ${expected}`,
-              remediation: `appcmd set vdir "${site.name}${vdir.path}" /physicalPath:"${expected}"`,
+              repair: [{ kind: "set-vdir-path", site: site.name, path: vdir.path, physicalPath: expected }],
             }),
           ],
     );

@@ -1,5 +1,5 @@
 import { urlPathKey } from "../model/paths";
-import { findingsFor, type Rule, type RuleContext } from "./rule";
+import { findingsFor, manual, type Rule, type RuleContext } from "./rule";
 
 /** The KB's minimum: SharePoint must leave these alone (WSUS 3 documents /iuident.cab too; the spec adds its own). */
 export const KB_SHAREPOINT_EXCLUSIONS = ["/selfupdate", "/clientwebservice"];
@@ -34,7 +34,8 @@ export const sharePointExclusions: Rule = {
       f.fail({
         target: "SharePoint",
         message: `SharePoint ${sp.installed ? "is installed" : "is expected"} and does not exclude ${missing.join(", ")}`,
-        remediation: `exclude ${missing.join(", ")} from SharePoint management (stsadm -o addpath -url http://<server>${missing[0]} -type exclusion, one per path)`,
+        // No generic, safe command exists across SharePoint versions: always a manual step.
+        repair: [manual(`exclude ${missing.join(", ")} from SharePoint management (WSS 3.0: stsadm -o addpath -url http://<server><path> -type exclusion, once per path)`)],
       }),
     ];
   },

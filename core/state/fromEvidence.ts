@@ -1,6 +1,6 @@
 import { parseApplicationHostConfig, toSiteStates } from "../evidence/applicationHost";
 import { EvidenceError } from "../evidence/errors";
-import { parseIcaclsFor } from "../evidence/icacls";
+import { icaclsField, parseIcaclsFor } from "../evidence/icacls";
 import { parseNetLocalGroup } from "../evidence/netLocalGroup";
 import { Evidence } from "../evidence/schema";
 import { describeIssues } from "../model/spec";
@@ -19,9 +19,8 @@ function withSchemaDefaults(a: AuthState): AuthState {
 export function parseEvidence(input: unknown): Evidence {
   const r = Evidence.safeParse(input);
   if (!r.success) {
-    const first = describeIssues(r.error.issues, input)[0];
     const all = describeIssues(r.error.issues, input).map((i) => `${i.path || "(root)"}: ${i.message}`);
-    throw new EvidenceError(first.path || "(root)", `invalid evidence: ${all.join("; ")}`);
+    throw new EvidenceError("evidence", all.join("; "));
   }
   return r.data;
 }
@@ -48,7 +47,7 @@ export function stateFromEvidence(input: unknown): ObservedState {
     ? Object.fromEntries(
         Object.entries(evidence.acls).map(([path, text]) => {
           const normalized = normalizeWindowsPath(path, env);
-          const acl = parseIcaclsFor(text, normalized, computerName ?? undefined);
+          const acl = parseIcaclsFor(text, normalized, computerName ?? undefined, icaclsField(path));
           return [pathKey(normalized), { path: normalized, aces: acl.aces }];
         }),
       )
@@ -57,7 +56,7 @@ export function stateFromEvidence(input: unknown): ObservedState {
   const groups = evidence.localGroups
     ? Object.fromEntries(
         Object.entries(evidence.localGroups).map(([name, text]) => {
-          const g = parseNetLocalGroup(text);
+          const g = parseNetLocalGroup(text, name);
           return [name.toLowerCase(), { name, members: g.members }];
         }),
       )

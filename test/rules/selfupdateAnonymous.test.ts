@@ -12,8 +12,9 @@ describe("selfupdate-anonymous (cause 4)", () => {
     vdir(h.state, "WSUS Administration", "SelfUpdate").auth.anonymous = false;
     const f = run(selfUpdateAnonymous, h);
     expect(f).toEqual([expect.objectContaining({ cause: 4, status: "fail", target: "WSUS Administration/SelfUpdate" })]);
+    expect(f[0].repair).toEqual([{ kind: "set-auth", site: "WSUS Administration", path: "/SelfUpdate", auth: "anonymous", enabled: true }]);
     expect(f[0].remediation).toBe(
-      'appcmd set config "WSUS Administration/SelfUpdate" -section:system.webServer/security/authentication/anonymousAuthentication /enabled:"True" /commit:apphost',
+      '%windir%\\system32\\inetsrv\\appcmd.exe set config "WSUS Administration/SelfUpdate" -section:system.webServer/security/authentication/anonymousAuthentication /enabled:True /commit:apphost',
     );
   });
 

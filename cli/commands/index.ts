@@ -1,0 +1,6 @@
+import type { Command } from "commander";
+
+/** Each command lives in its own module exporting `register(program)`. */
+export function registerCommands(program: Command): void {
+  for (const mod of [require("./check"), require("./probe")]) mod.register(program);
+}

@@ -1,0 +1,38 @@
+import { writeFileSync } from "node:fs";
+import { RULES } from "../core/rules";
+import { renderJson, renderJunit, renderSarif, renderText, type RuleInfo, type ServerReport } from "../core/report";
+import { CliError } from "./errors";
+
+export const FORMATS = ["text", "json", "sarif", "junit"] as const;
+export type Format = (typeof FORMATS)[number];
+
+export function parseFormat(value: string): Format {
+  if (!(FORMATS as readonly string[]).includes(value)) throw new CliError(`--format: expected one of ${FORMATS.join(", ")}, got ${JSON.stringify(value)}`);
+  return value as Format;
+}
+
+export const RULE_INFO: RuleInfo[] = RULES.map((r) => ({ id: r.id, cause: r.cause, title: r.title, description: r.description }));
+
+export function render(reports: ServerReport[], format: Format, opts: { color?: boolean } = {}): string {
+  switch (format) {
+    case "json":
+      return renderJson(reports);
+    case "sarif":
+      return JSON.stringify(renderSarif(reports, { toolVersion: require("../package.json").version }), null, 2) + "\n";
+    case "junit":
+      return renderJunit(reports);
+    default:
+      return renderText(reports, { color: opts.color });
+  }
+}
+
+/** Write to --output FILE or stdout. */
+export function emit(text: string, output?: string): void {
+  if (output) {
+    try {
+      writeFileSync(output, text);
+    } catch (e) {
+      throw new CliError(`cannot write ${output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  } else process.stdout.write(text);
+}

@@ -1,0 +1,55 @@
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { parseSpec, SpecError, type Spec } from "../core/model/spec";
+import { CliError } from "./errors";
+
+export interface SpecOptions {
+  config?: string;
+  configuration?: string;
+  profile?: string;
+  computerName?: string;
+}
+
+/** Read a JSON or YAML file into plain data, with errors that name the file. */
+export function readDataFile(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new CliError(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    return /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text.replace(/^\uFEFF/, ""));
+  } catch (e) {
+    throw new CliError(`${what} ${file} is not valid ${/\.ya?ml$/i.test(file) ? "YAML" : "JSON"}: ${(e as Error).message.split("\n")[0]}`);
+  }
+}
+
+/** The spec from --config plus the command-line overrides; bad values are named, never a stack trace. */
+export function loadSpec(opts: SpecOptions): Spec {
+  const base = opts.config ? readDataFile(opts.config, "config file") : {};
+  if (base !== null && (typeof base !== "object" || Array.isArray(base))) {
+    throw new CliError(`config file ${opts.config}: expected an object with the spec's fields`);
+  }
+  const input: Record<string, unknown> = { ...((base as Record<string, unknown>) ?? {}) };
+  if (opts.configuration !== undefined) {
+    if (opts.configuration !== "1" && opts.configuration !== "2") throw new CliError(`--configuration: expected 1 or 2, got ${JSON.stringify(opts.configuration)}`);
+    input.configuration = Number(opts.configuration);
+  }
+  if (opts.profile !== undefined) input.profile = opts.profile;
+  if (opts.computerName !== undefined) input.computerName = opts.computerName;
+  try {
+    return parseSpec(input);
+  } catch (e) {
+    if (e instanceof SpecError) {
+      const where = opts.config ? ` (config ${opts.config} and options)` : "";
+      throw new CliError(`invalid spec${where}:\n${e.issues.map((i) => `  ${flagFor(i.path)}: ${i.message}`).join("\n")}`);
+    }
+    throw e;
+  }
+}
+
+/** Name fields the way the user typed them: CLI options as flags, the rest as config paths. */
+function flagFor(path: string): string {
+  return { configuration: "configuration (--configuration)", profile: "profile (--profile)", computerName: "computerName (--computer-name)" }[path] ?? path;
+}

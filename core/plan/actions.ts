@@ -1,0 +1,59 @@
+import { z } from "zod";
+
+/**
+ * Repair actions: what a rule asks for, as data. Rendering to Windows commands (render.ts), simulating
+ * the effect on a state (simulate.ts) and explaining (remediation text) all read these, so a rule
+ * states its fix once. Every action only adds or sets what the spec owns; none deletes.
+ */
+export const AUTH_SECTIONS = {
+  anonymous: "system.webServer/security/authentication/anonymousAuthentication",
+  windows: "system.webServer/security/authentication/windowsAuthentication",
+} as const;
+
+export const RepairAction = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("add-site"), site: z.string(), port: z.number().int(), physicalPath: z.string() }),
+  z.object({ kind: z.literal("add-binding"), site: z.string(), protocol: z.literal("http"), ip: z.string(), port: z.number().int() }),
+  z.object({ kind: z.literal("add-app"), site: z.string(), name: z.string(), physicalPath: z.string(), appPool: z.string().nullable() }),
+  z.object({ kind: z.literal("add-vdir"), site: z.string(), name: z.string(), physicalPath: z.string() }),
+  z.object({ kind: z.literal("set-vdir-path"), site: z.string(), path: z.string(), physicalPath: z.string() }),
+  /** path "" = the site root; otherwise "/Name". */
+  z.object({ kind: z.literal("set-auth"), site: z.string(), path: z.string(), auth: z.enum(["anonymous", "windows"]), enabled: z.boolean() }),
+  z.object({ kind: z.literal("set-ssl"), site: z.string(), path: z.string(), requireSsl: z.boolean() }),
+  z.object({ kind: z.literal("grant-acl"), path: z.string(), principal: z.string(), rights: z.enum(["F", "RX"]) }),
+  z.object({ kind: z.literal("add-group-member"), group: z.string(), member: z.string() }),
+  z.object({ kind: z.literal("install-msi"), msi: z.string() }),
+  /** Not automated (opt-in not given, or no safe generic command): shown to the user, never sent. */
+  z.object({ kind: z.literal("manual"), text: z.string() }),
+]);
+export type RepairAction = z.infer<typeof RepairAction>;
+
+/** Order inside one planning round: containers before contents, config before ACLs, files last. */
+export const ACTION_ORDER: Record<RepairAction["kind"], number> = {
+  "add-site": 0,
+  "add-binding": 1,
+  "add-app": 2,
+  "add-vdir": 3,
+  "set-vdir-path": 4,
+  "set-auth": 5,
+  "set-ssl": 6,
+  "grant-acl": 7,
+  "add-group-member": 8,
+  "install-msi": 9,
+  manual: 10,
+};
+
+/** Which part of the server an action touches (for backups and rollback). */
+export function actionTouches(a: RepairAction): "iis" | "acl" | "group" | "files" | "none" {
+  switch (a.kind) {
+    case "grant-acl":
+      return "acl";
+    case "add-group-member":
+      return "group";
+    case "install-msi":
+      return "files";
+    case "manual":
+      return "none";
+    default:
+      return "iis";
+  }
+}

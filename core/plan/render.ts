@@ -1,0 +1,61 @@
+import { commandLine, quoteArg, switchArg } from "../commands/quote";
+import { AUTH_SECTIONS, type RepairAction } from "./actions";
+
+export const APPCMD = "%windir%\\system32\\inetsrv\\appcmd.exe";
+
+const bindingIp = (ip: string) => (ip.includes(":") ? `[${ip}]` : ip);
+
+/** A repair action as the one Windows command line that performs it (null for manual steps). */
+export function renderAction(a: RepairAction): string | null {
+  switch (a.kind) {
+    case "add-site":
+      return commandLine(APPCMD, "add", "site", switchArg("name", a.site), switchArg("bindings", `http/*:${a.port}:`), switchArg("physicalPath", a.physicalPath));
+    case "add-binding":
+      return commandLine(APPCMD, "set", "site", switchArg("site.name", a.site), `/+bindings.[protocol='http',bindingInformation='${quoteFree(bindingIp(a.ip))}:${a.port}:']`);
+    case "add-app":
+      return commandLine(
+        APPCMD,
+        "add",
+        "app",
+        switchArg("site.name", a.site),
+        switchArg("path", `/${a.name}`),
+        switchArg("physicalPath", a.physicalPath),
+        ...(a.appPool ? [switchArg("applicationPool", a.appPool)] : []),
+      );
+    case "add-vdir":
+      return commandLine(APPCMD, "add", "vdir", switchArg("app.name", `${a.site}/`), switchArg("path", `/${a.name}`), switchArg("physicalPath", a.physicalPath));
+    case "set-vdir-path":
+      return commandLine(APPCMD, "set", "vdir", quoteArg(`${a.site}${a.path}`), switchArg("physicalPath", a.physicalPath));
+    case "set-auth":
+      return commandLine(
+        APPCMD,
+        "set",
+        "config",
+        quoteArg(`${a.site}${a.path}`),
+        `-section:${AUTH_SECTIONS[a.auth]}`,
+        switchArg("enabled", a.enabled ? "True" : "False"),
+        "/commit:apphost",
+      );
+    case "set-ssl":
+      return commandLine(APPCMD, "set", "config", quoteArg(`${a.site}${a.path}`), "-section:system.webServer/security/access", switchArg("sslFlags", a.requireSsl ? "Ssl" : "None"), "/commit:apphost");
+    case "grant-acl":
+      return commandLine("icacls", quoteArg(a.path), "/grant", quoteArg(`${a.principal}:(OI)(CI)(${a.rights})`));
+    case "add-group-member":
+      return commandLine("net", "localgroup", quoteArg(a.group), quoteArg(a.member), "/add");
+    case "install-msi":
+      return commandLine("msiexec", "/i", quoteArg(a.msi), "/qn", "/norestart");
+    case "manual":
+      return null;
+  }
+}
+
+/** Values inside appcmd's '…' collection syntax must not contain a quote either. */
+function quoteFree(v: string): string {
+  if (/['"\s]/.test(v)) throw new Error(`binding value ${JSON.stringify(v)} contains a quote or space`);
+  return quoteArg(v);
+}
+
+/** Human remediation text for a set of actions: the commands, or the manual instruction. */
+export function describeActions(actions: RepairAction[]): string {
+  return actions.map((a) => (a.kind === "manual" ? a.text : renderAction(a))).join("\n");
+}
