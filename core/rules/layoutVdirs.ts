@@ -1,5 +1,6 @@
 import { samePath } from "../model/paths";
 import { selfUpdatePlacementBroken, siteFor, vdirOf, vdirTarget } from "./query";
+import { addVdirActions } from "./repairs";
 import { findingsFor, manual, type Rule, type RuleContext } from "./rule";
 
 /** Layout: every site and virtual directory the configuration requires exists, where the spec fixes paths with the right path. */
@@ -39,11 +40,7 @@ export const layoutVdirs: Rule = {
             f.fail({
               target,
               message: `${v.kind === "app" ? "application" : "virtual directory"} /${v.name} is missing on ${site.name}`,
-              repair: [
-                v.kind === "app"
-                  ? { kind: "add-app", site: site.name, name: v.name, physicalPath: v.physicalPath, appPool: "WsusPool" }
-                  : { kind: "add-vdir", site: site.name, name: v.name, physicalPath: v.physicalPath },
-              ],
+              repair: addVdirActions(site.name, v),
             }),
           ];
         }

@@ -1,5 +1,6 @@
 import { defaultSiteOf } from "../model/layout";
 import { httpPorts, listensOn, selfUpdateHolders, siteFor, vdirTarget } from "./query";
+import { addVdirActions, selfUpdateRequirement } from "./repairs";
 import { findingsFor, type Rule, type RuleContext } from "./rule";
 
 /** KB 920659 cause 3: SelfUpdate exists, but on no site that answers on the port clients use (80 in the KB). */
@@ -23,7 +24,7 @@ export const selfUpdateClientPort: Rule = {
         message: `${layout.selfUpdateName} is only on ${held}; no site holding it is bound to port ${layout.clientPort}`,
         repair: onPortSite
           ? [{ kind: "add-binding", site: observedPortSite.name, protocol: "http", ip: "*", port: layout.clientPort }]
-          : [{ kind: "add-vdir", site: observedPortSite?.name ?? portSite.name, name: layout.selfUpdateName, physicalPath: layout.selfUpdatePath }],
+          : addVdirActions(observedPortSite?.name ?? portSite.name, selfUpdateRequirement(layout)),
       }),
     ];
   },

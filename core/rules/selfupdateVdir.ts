@@ -1,5 +1,6 @@
 import { defaultSiteOf } from "../model/layout";
 import { isAcceptedSelfUpdatePath, selfUpdateHolders, vdirTarget } from "./query";
+import { addVdirActions, selfUpdateRequirement } from "./repairs";
 import { findingsFor, type Rule, type RuleContext } from "./rule";
 
 /** KB 920659 cause 2: no SelfUpdate virtual directory anywhere, or one pointing at the wrong folder. */
@@ -20,7 +21,7 @@ export const selfUpdateVdir: Rule = {
         f.fail({
           target: vdirTarget(site.name, layout.selfUpdateName),
           message: `no site has a ${layout.selfUpdateName} virtual directory (expected on ${where})`,
-          repair: layout.sites.map((s) => ({ kind: "add-vdir" as const, site: s.name, name: layout.selfUpdateName, physicalPath: expected })),
+          repair: layout.sites.flatMap((s) => addVdirActions(s.name, selfUpdateRequirement(layout))),
           remediation: `(KB 920659: or run Selfupdate.msi from ${layout.spec.installDir}\\Setup)`,
         }),
       ];

@@ -1,0 +1,70 @@
+import { z } from "zod";
+import { resolveLayout } from "../model/layout";
+import type { Spec } from "../model/spec";
+import { evaluate, toReport } from "../rules";
+import type { RuleFinding } from "../rules/rule";
+import { Finding } from "../rules/finding";
+import type { ObservedState } from "../state/schema";
+import { ACTION_ORDER, actionTouches, RepairAction } from "./actions";
+import { renderAction } from "./render";
+import { simulate } from "./simulate";
+
+export const PlanStep = z.object({
+  /** 1-based position: the index reported when a step fails. */
+  index: z.number().int(),
+  rule: z.string(),
+  cause: z.number().int().nullable(),
+  action: RepairAction,
+  command: z.string(),
+});
+export type PlanStep = z.infer<typeof PlanStep>;
+
+export const Plan = z.object({
+  steps: z.array(PlanStep),
+  /** Fixes a person has to make (opt-in not given, or nothing safe to automate). */
+  manual: z.array(z.object({ rule: z.string(), cause: z.number().int().nullable(), text: z.string() })),
+  /** fail findings the plan does not fix (explained by `manual`), as predicted by the model. */
+  unresolved: z.array(Finding),
+  /** What the plan changes, so apply backs up only that (IIS config, ACLs …). */
+  touches: z.array(z.enum(["iis", "acl", "group", "files"])),
+});
+export type Plan = z.infer<typeof Plan>;
+
+const MAX_ROUNDS = 5;
+const keyOf = (a: RepairAction) => JSON.stringify(a);
+
+/**
+ * The ordered commands that bring `state` to `spec`: pure. Nothing for what complies (an empty plan
+ * for a compliant server); only adds and sets, never deletes. Repairs can uncover more work (a
+ * recreated site needs its vdirs), so planning runs in rounds over the simulated result until no
+ * rule asks for anything new.
+ */
+export function plan(spec: Spec, state: ObservedState): Plan {
+  const layout = resolveLayout(spec, state.computerName);
+  const chosen: { finding: RuleFinding; action: RepairAction }[] = [];
+  const seen = new Set<string>();
+  let current = state;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const fresh = evaluate(spec, current)
+      .filter((f) => f.status === "fail")
+      .flatMap((finding) => finding.repair.map((action) => ({ finding, action })))
+      .filter(({ action }) => !seen.has(keyOf(action)) && (seen.add(keyOf(action)), true));
+    if (fresh.length === 0) break;
+    fresh.sort((x, y) => ACTION_ORDER[x.action.kind] - ACTION_ORDER[y.action.kind]);
+    chosen.push(...fresh);
+    current = fresh.reduce((st, { action }) => simulate(st, action, layout.selfUpdateFiles), current);
+  }
+
+  const automatic = chosen.filter((c) => c.action.kind !== "manual");
+  const steps = automatic.map(({ finding, action }, i) => ({
+    index: i + 1,
+    rule: finding.rule,
+    cause: finding.cause,
+    action,
+    command: renderAction(action)!,
+  }));
+  const manual = chosen.flatMap(({ finding, action }) => (action.kind === "manual" ? [{ rule: finding.rule, cause: finding.cause, text: action.text }] : []));
+  const unresolved = toReport(evaluate(spec, current).filter((f) => f.status === "fail")).findings;
+  const touches = [...new Set(steps.map((s) => actionTouches(s.action)))].filter((t): t is Plan["touches"][number] => t !== "none");
+  return { steps, manual, unresolved, touches };
+}

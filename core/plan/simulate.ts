@@ -1,0 +1,85 @@
+import { rightsToMask } from "../acl/rights";
+import { pathKey } from "../model/paths";
+import { principal } from "../model/principals";
+import type { ObservedState, SiteState } from "../state/schema";
+import type { RepairAction } from "./actions";
+
+/**
+ * The effect of one repair action on a state, as IIS/NTFS would apply it. The planner uses it to
+ * see what a first round of repairs uncovers (a new site needs its vdirs) and to prove in the model
+ * that its plan converges before anything is sent.
+ */
+export function simulate(state: ObservedState, a: RepairAction, files: readonly string[] = []): ObservedState {
+  const s = structuredClone(state);
+  const site = (name: string): SiteState | undefined => s.sites.find((x) => x.name.toLowerCase() === name.toLowerCase());
+  switch (a.kind) {
+    case "add-site":
+      if (!site(a.site)) {
+        s.sites.push({
+          name: a.site,
+          id: null,
+          bindings: [{ protocol: "http", ip: "*", port: a.port, host: "" }],
+          rootAuth: { anonymous: true, windows: false, requireSsl: false },
+          vdirs: [],
+        });
+      }
+      break;
+    case "add-binding":
+      site(a.site)?.bindings.push({ protocol: a.protocol, ip: a.ip, port: a.port, host: "" });
+      break;
+    case "add-app":
+    case "add-vdir": {
+      const target = site(a.site);
+      if (target && !target.vdirs.some((v) => v.path.toLowerCase() === `/${a.name.toLowerCase()}`)) {
+        target.vdirs.push({ path: `/${a.name}`, kind: a.kind === "add-app" ? "app" : "vdir", physicalPath: a.physicalPath, auth: { ...target.rootAuth } });
+      }
+      break;
+    }
+    case "set-vdir-path": {
+      const v = site(a.site)?.vdirs.find((x) => x.path.toLowerCase() === a.path.toLowerCase());
+      if (v) v.physicalPath = a.physicalPath;
+      break;
+    }
+    case "set-auth":
+    case "set-ssl": {
+      const target = site(a.site);
+      if (!target) break;
+      const auth = a.path === "" ? target.rootAuth : target.vdirs.find((x) => x.path.toLowerCase() === a.path.toLowerCase())?.auth;
+      if (!auth) break;
+      if (a.kind === "set-ssl") auth.requireSsl = a.requireSsl;
+      else auth[a.auth] = a.enabled;
+      break;
+    }
+    case "grant-acl": {
+      const key = pathKey(a.path);
+      s.acls ??= {};
+      s.acls[key] ??= { path: a.path, aces: [] };
+      s.acls[key].aces.push({
+        principal: a.principal,
+        sid: principal(a.principal).sid,
+        type: "allow",
+        mask: rightsToMask(a.rights),
+        rights: a.rights,
+        inherited: false,
+        objectInherit: true,
+        containerInherit: true,
+        inheritOnly: false,
+        noPropagate: false,
+      });
+      break;
+    }
+    case "add-group-member": {
+      const key = a.group.toLowerCase();
+      s.groups ??= {};
+      s.groups[key] ??= { name: a.group, members: [] };
+      s.groups[key].members.push(a.member);
+      break;
+    }
+    case "install-msi":
+      for (const entry of Object.values(s.files ?? {})) entry.files = [...new Set([...entry.files, ...files])];
+      break;
+    case "manual":
+      break;
+  }
+  return s;
+}
