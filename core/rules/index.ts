@@ -6,6 +6,7 @@ import { defaultSiteLoopback } from "./defaultSiteLoopback";
 import type { Finding, Report } from "./finding";
 import { layoutAnonymous, layoutRequireSsl, layoutWindowsAuth } from "./layoutAuth";
 import { layoutVdirs } from "./layoutVdirs";
+import { indexState } from "./query";
 import type { Rule, RuleFinding } from "./rule";
 import { selfUpdateAcl } from "./selfupdateAcl";
 import { selfUpdateAnonymous } from "./selfupdateAnonymous";
@@ -37,6 +38,7 @@ export function ruleById(id: string): Rule | undefined {
 /** Judge a state (from a server's evidence or from a declaration) against a spec. Pure. */
 export function evaluate(spec: Spec, state: ObservedState, rules: readonly Rule[] = RULES): RuleFinding[] {
   const layout = resolveLayout(spec, state.computerName);
+  indexState(state);
   const ctx = { spec, layout, state };
   return rules.flatMap((rule) => rule.evaluate(ctx));
 }

@@ -2,15 +2,35 @@ import { defaultSiteOf, type Layout, type SiteRequirement } from "../model/layou
 import { samePath } from "../model/paths";
 import type { ObservedState, SiteState, VdirState } from "../state/schema";
 
+// Rules look things up many times per evaluation and a server may have thousands of sites, so
+// evaluate() indexes the state once (indexState) before the rules run; states are not mutated while
+// rules run. Without an index (a rule called on its own) lookups fall back to scanning.
+const vdirIndex = new WeakMap<SiteState, Map<string, VdirState>>();
+const siteIndex = new WeakMap<ObservedState, Map<string, SiteState>>();
+
+export function indexState(state: ObservedState): void {
+  const byName = new Map<string, SiteState>();
+  for (const site of state.sites) {
+    if (!byName.has(site.name.toLowerCase())) byName.set(site.name.toLowerCase(), site);
+    const byPath = new Map<string, VdirState>();
+    for (const v of site.vdirs) if (!byPath.has(v.path.toLowerCase())) byPath.set(v.path.toLowerCase(), v);
+    vdirIndex.set(site, byPath);
+  }
+  siteIndex.set(state, byName);
+  siteForCache.set(state, new Map());
+}
+
 /** Case-insensitive lookup of a vdir/app by its name directly under the site root. */
 export function vdirOf(site: SiteState, name: string): VdirState | undefined {
   const want = "/" + name.toLowerCase();
-  return site.vdirs.find((v) => v.path.toLowerCase() === want);
+  const idx = vdirIndex.get(site);
+  return idx ? idx.get(want) : site.vdirs.find((v) => v.path.toLowerCase() === want);
 }
 
 export function siteByName(state: ObservedState, name: string): SiteState | undefined {
   const want = name.toLowerCase();
-  return state.sites.find((s) => s.name.toLowerCase() === want);
+  const idx = siteIndex.get(state);
+  return idx ? idx.get(want) : state.sites.find((s) => s.name.toLowerCase() === want);
 }
 
 /**
@@ -18,16 +38,28 @@ export function siteByName(state: ObservedState, name: string): SiteState | unde
  * name is absent the admin site is the one (other than the default site) holding most WSUS vdirs;
  * the default site falls back to IIS's id 1.
  */
+const siteForCache = new WeakMap<ObservedState, Map<SiteRequirement, SiteState | undefined>>();
+
 export function siteFor(layout: Layout, state: ObservedState, req: SiteRequirement): SiteState | undefined {
+  const cache = siteIndex.has(state) ? siteForCache.get(state) : undefined;
+  if (cache?.has(req)) return cache.get(req);
+  const found = findSiteFor(layout, state, req);
+  cache?.set(req, found);
+  return found;
+}
+
+function findSiteFor(layout: Layout, state: ObservedState, req: SiteRequirement): SiteState | undefined {
   const byName = siteByName(state, req.name);
   if (byName) return byName;
   if (req.role === "default") return state.sites.find((s) => s.id === 1);
   const defaultName = defaultSiteOf(layout).name.toLowerCase();
-  const wsusNames = req.vdirs.filter((v) => !v.isSelfUpdate).map((v) => v.name);
+  const wsusPaths = req.vdirs.filter((v) => !v.isSelfUpdate).map((v) => "/" + v.name.toLowerCase());
   let best: { site: SiteState; score: number } | undefined;
   for (const site of state.sites) {
-    if (site.name.toLowerCase() === defaultName || site.id === 1) continue;
-    const score = wsusNames.filter((n) => vdirOf(site, n)).length;
+    if (site.id === 1 || site.name.toLowerCase() === defaultName) continue;
+    const idx = vdirIndex.get(site);
+    let score = 0;
+    for (const p of wsusPaths) if (idx ? idx.has(p) : site.vdirs.some((v) => v.path.toLowerCase() === p)) score++;
     if (score >= 2 && (!best || score > best.score)) best = { site, score };
   }
   return best?.site;

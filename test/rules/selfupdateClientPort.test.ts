@@ -13,7 +13,10 @@ describe("selfupdate-client-port (cause 3)", () => {
     const f = run(selfUpdateClientPort, h);
     expect(f).toEqual([expect.objectContaining({ cause: 3, status: "fail", target: "Default Web Site/SelfUpdate" })]);
     expect(f[0].message).toContain("WSUS Administration (http ports 8530)");
-    expect(f[0].repair).toEqual([{ kind: "add-vdir", site: "Default Web Site", name: "SelfUpdate", physicalPath: "C:\\Program Files\\Update Services\\Selfupdate" }]);
+    expect(f[0].repair).toEqual([
+      { kind: "add-vdir", site: "Default Web Site", name: "SelfUpdate", physicalPath: "C:\\Program Files\\Update Services\\Selfupdate" },
+      { kind: "set-auth", site: "Default Web Site", path: "/SelfUpdate", auth: "anonymous", enabled: true },
+    ]);
     expect(f[0].remediation).toContain('appcmd.exe add vdir /app.name:"Default Web Site/" /path:/SelfUpdate /physicalPath:"C:\\Program Files\\Update Services\\Selfupdate"');
   });
 

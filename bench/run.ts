@@ -1,0 +1,50 @@
+/**
+ * `npm run bench`: every speed and memory goal of the project, measured on this machine and written
+ * as a table to bench/RESULTS.md (and printed). Each bench returns rows; goals are compared, not asserted.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import os from "node:os";
+
+export interface BenchRow {
+  name: string;
+  value: number;
+  unit: string;
+  goal?: { op: "<=" | ">="; value: number };
+  detail?: string;
+}
+
+type Bench = { title: string; run: () => Promise<BenchRow[]> };
+
+const BENCHES: Bench[] = [
+  {
+    title: "applicationHost.config parse + evaluate",
+    run: async () => (await import("./apphost.js")).benchRows(),
+  },
+];
+
+function verdict(r: BenchRow): string {
+  if (!r.goal) return "";
+  const met = r.goal.op === "<=" ? r.value <= r.goal.value : r.value >= r.goal.value;
+  return `${r.goal.op} ${r.goal.value} ${r.unit}: ${met ? "met" : "NOT met"}`;
+}
+
+async function main() {
+  const only = process.argv.slice(2);
+  const rows: BenchRow[] = [];
+  for (const b of BENCHES) {
+    if (only.length && !only.some((o) => b.title.toLowerCase().includes(o.toLowerCase()))) continue;
+    process.stderr.write(`bench: ${b.title} …\n`);
+    rows.push(...(await b.run()));
+  }
+  const header = `# Benchmark results\n\nMachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString()}\n\n`;
+  const table = ["| benchmark | value | goal | detail |", "|---|---:|---|---|", ...rows.map((r) => `| ${r.name} | ${r.value} ${r.unit} | ${verdict(r)} | ${r.detail ?? ""} |`)].join("\n");
+  const md = header + table + "\n";
+  writeFileSync(join(__dirname, "RESULTS.md"), md);
+  process.stdout.write(md);
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench failed: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,58 @@
+import type { ApplyResponse } from "../core/agent/protocol";
+import { resolveLayout } from "../core/model/layout";
+import type { Spec } from "../core/model/spec";
+import { plan as makePlan, type Plan } from "../core/plan/planner";
+import { evaluate, toReport, type Report } from "../core/rules";
+import { stateFromEvidence } from "../core/state/fromEvidence";
+import type { Evidence } from "../core/evidence/schema";
+import type { Transport } from "../transports/transport";
+import { applyParams, backupName, collectParams } from "./params";
+
+export interface CheckResult {
+  report: Report;
+  evidence: Evidence;
+  configHash: string;
+}
+
+/** Live check: one round trip (collect), then the rules. */
+export async function checkTarget(transport: Transport, spec: Spec): Promise<CheckResult> {
+  const layout = resolveLayout(spec);
+  const res = await transport.request({ op: "collect", params: collectParams(layout) });
+  if (res.op !== "collect") throw new Error("agent answered a collect with " + res.op);
+  return { report: toReport(evaluate(spec, stateFromEvidence(res.evidence))), evidence: res.evidence, configHash: res.configHash };
+}
+
+/** Plan from a live read (one round trip). */
+export async function planTarget(transport: Transport, spec: Spec): Promise<CheckResult & { plan: Plan }> {
+  const checked = await checkTarget(transport, spec);
+  const state = stateFromEvidence(checked.evidence);
+  return { ...checked, plan: makePlan(spec, state) };
+}
+
+export interface ConvergeResult {
+  before: Report;
+  plan: Plan;
+  apply: ApplyResponse | null;
+  after: Report;
+  /** applied, nothing-to-do, refused-drift, rolled-back, rollback-failed */
+  status: "nothing-to-do" | ApplyResponse["status"];
+  roundTrips: number;
+  configHash: string;
+}
+
+/**
+ * Converge a server: read (1 round trip), plan, and when there is anything to do, apply under the
+ * read's config hash with backup and rollback, reading back in the same trip (2 round trips).
+ */
+export async function converge(transport: Transport, spec: Spec, opts: { backupName?: string } = {}): Promise<ConvergeResult> {
+  const start = transport.roundTrips;
+  const layout = resolveLayout(spec);
+  const read = await planTarget(transport, spec);
+  if (read.plan.steps.length === 0) {
+    return { before: read.report, plan: read.plan, apply: null, after: read.report, status: "nothing-to-do", roundTrips: transport.roundTrips - start, configHash: read.configHash };
+  }
+  const res = await transport.request({ op: "apply", params: applyParams(read.plan, read.configHash, layout, opts.backupName ?? backupName()) });
+  if (res.op !== "apply") throw new Error("agent answered an apply with " + res.op);
+  const after = toReport(evaluate(spec, stateFromEvidence(res.evidence)));
+  return { before: read.report, plan: read.plan, apply: res, after, status: res.status, roundTrips: transport.roundTrips - start, configHash: res.configHash };
+}
