@@ -1,45 +1,91 @@
 import { Command, Option } from "commander";
 import { checkEvidence } from "../../core/check";
 import { EvidenceError } from "../../core/evidence/errors";
+import type { ServerReport } from "../../core/report";
+import { checkTarget, type CheckResult } from "../../ops/converge";
 import { CliError, EXIT } from "../errors";
+import { addFleetOptions, targetsOf, transportFor, withProgress, summaryTable, type FleetOptions } from "../fleet";
 import { emit, FORMATS, parseFormat, render, RULE_INFO } from "../output";
 import { loadSpec, readDataFile, type SpecOptions } from "../spec";
 
-interface CheckOptions extends SpecOptions {
+interface CheckOptions extends SpecOptions, FleetOptions {
   evidence?: string;
   format: string;
   output?: string;
   color?: boolean;
 }
 
-export function register(program: Command): void {
-  program
-    .command("check")
-    .description("Judge a server against KB 920659 and the WSUS layout: offline from an evidence bundle (wsus-iis/evidence@1).")
-    .option("--evidence <file>", "evidence bundle (JSON) collected with scripts/collect-evidence.ps1 or `wsus-iis lab evidence`")
+export function addSpecOptions(cmd: Command): Command {
+  return cmd
     .option("--config <file>", "desired-state spec (JSON or YAML)")
     .addOption(new Option("--configuration <n>", "KB layout: 1 (all on Default Web Site) or 2 (WSUS site on 8530)"))
     .addOption(new Option("--profile <name>", "rule profile: kb920659 (the KB verbatim) or modern (WSUS 3.0 SP2 / Server 2012+)"))
-    .option("--computer-name <name>", "NetBIOS name (for IUSR_<COMPUTERNAME>; default: from the evidence)")
+    .option("--computer-name <name>", "NetBIOS name (for IUSR_<COMPUTERNAME>; default: from the evidence)");
+}
+
+/** A server that could not be checked, as a report: not compliant, one unknown finding saying why. */
+export function unreachableReport(target: string, error: Error): ServerReport {
+  return {
+    server: target,
+    target,
+    report: {
+      compliant: false,
+      findings: [{ rule: "target-reachable", cause: null, severity: "error", status: "unknown", target, message: error.message, remediation: "check the target, network, credentials and host key, then run again" }],
+    },
+    rules: RULE_INFO,
+  };
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command("check")
+    .description("Judge servers against KB 920659 and the WSUS layout: offline from an evidence bundle, or live (one round trip per server).")
+    .option("--evidence <file>", "evidence bundle (JSON) collected with scripts/collect-evidence.ps1 or `wsus-iis lab evidence`");
+  addSpecOptions(cmd);
+  addFleetOptions(cmd)
     .option("--format <format>", `output format: ${FORMATS.join(", ")}`, "text")
     .option("--output <file>", "write the report to a file instead of stdout")
     .option("--no-color", "plain text even on a terminal")
-    .addHelpText("after", "\nExit codes: 0 compliant, 1 findings with status fail, 2 bad input.")
-    .action((opts: CheckOptions) => {
+    .addHelpText("after", "\nExit codes: 0 compliant, 1 findings with status fail, 2 bad input, 3 a server could not be checked.\nExamples:\n  wsus-iis check --evidence wsus01.json --profile modern --format sarif --output wsus01.sarif\n  wsus-iis check --target lab:./lab1 --target ssh://admin@wsus02 --configuration 2")
+    .action(async (opts: CheckOptions) => {
       const format = parseFormat(opts.format);
-      if (!opts.evidence) throw new CliError("check needs --evidence FILE (live checks: --target, see `wsus-iis check --help`)");
+      const targets = targetsOf(opts);
+      if (!opts.evidence && targets.length === 0) throw new CliError("check needs --evidence FILE or --target/--targets");
+      if (opts.evidence && targets.length) throw new CliError("use either --evidence or --target/--targets, not both");
       const spec = loadSpec(opts);
-      const evidence = readDataFile(opts.evidence, "evidence file");
-      let report;
-      try {
-        report = checkEvidence(spec, evidence);
-      } catch (e) {
-        if (e instanceof EvidenceError) throw new CliError(`evidence file ${opts.evidence}: ${e.message}`);
-        throw e;
-      }
-      const server = (evidence as { computerName?: string }).computerName ?? opts.evidence;
       const color = opts.color !== false && format === "text" && !opts.output && process.stdout.isTTY === true;
-      emit(render([{ server, target: `evidence:${opts.evidence}`, report, rules: RULE_INFO }], format, { color }), opts.output);
-      if (!report.compliant) process.exitCode = EXIT.findings;
+      let reports: ServerReport[];
+      let unreachable = false;
+      if (opts.evidence) {
+        const evidence = readDataFile(opts.evidence, "evidence file");
+        let report;
+        try {
+          report = checkEvidence(spec, evidence);
+        } catch (e) {
+          if (e instanceof EvidenceError) throw new CliError(`evidence file ${opts.evidence}: ${e.message}`);
+          throw e;
+        }
+        const server = (evidence as { computerName?: string }).computerName ?? opts.evidence;
+        reports = [{ server, target: `evidence:${opts.evidence}`, report, rules: RULE_INFO }];
+      } else {
+        const outcomes = await withProgress<CheckResult>(
+          targets,
+          opts,
+          async (target) => checkTarget(transportFor(target, opts), spec),
+          (o) => (!o.ok ? "unreachable" : o.value!.report.compliant ? "compliant" : "drifted"),
+        );
+        reports = outcomes.map((o) =>
+          o.ok ? { server: o.value!.evidence.computerName ?? o.target, target: o.target, report: o.value!.report, rules: RULE_INFO } : unreachableReport(o.target, o.error!),
+        );
+        unreachable = outcomes.some((o) => !o.ok);
+        if (targets.length > 1 && format !== "text") {
+          process.stderr.write(
+            summaryTable(outcomes.map((o) => ({ target: o.target, status: !o.ok ? "unreachable" : o.value!.report.compliant ? "compliant" : "drifted", detail: o.ok ? `${o.value!.report.findings.filter((f) => f.status === "fail").length} problems` : o.error!.message })),
+            ),
+          );
+        }
+      }
+      emit(render(reports, format, { color }), opts.output);
+      process.exitCode = unreachable ? EXIT.unreachable : reports.every((r) => r.report.compliant) ? EXIT.ok : EXIT.findings;
     });
 }

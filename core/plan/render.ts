@@ -43,7 +43,8 @@ export function renderAction(a: RepairAction): string | null {
     case "add-group-member":
       return commandLine("net", "localgroup", quoteArg(a.group), quoteArg(a.member), "/add");
     case "install-msi":
-      return commandLine("msiexec", "/i", quoteArg(a.msi), "/qn", "/norestart");
+      // msiexec is a GUI-subsystem program: cmd.exe returns at once unless told to wait.
+      return commandLine("start", "/wait", "msiexec", "/i", quoteArg(a.msi), "/qn", "/norestart");
     case "manual":
       return null;
   }

@@ -1,0 +1,111 @@
+import { createInterface } from "node:readline/promises";
+import { Command } from "commander";
+import { EvidenceError } from "../../core/evidence/errors";
+import { plan as makePlan, type Plan } from "../../core/plan/planner";
+import { stateFromEvidence } from "../../core/state/fromEvidence";
+import { converge, planTarget, type ConvergeResult } from "../../ops/converge";
+import { CliError, EXIT } from "../errors";
+import { addFleetOptions, summaryTable, targetsOf, transportFor, withProgress, type FleetOptions } from "../fleet";
+import { emit } from "../output";
+import { loadSpec, readDataFile, type SpecOptions } from "../spec";
+import { addSpecOptions } from "./check";
+
+interface PlanOptions extends SpecOptions, FleetOptions {
+  evidence?: string;
+  format: string;
+  output?: string;
+}
+
+const causeTag = (cause: number | null) => (cause === null ? "layout" : `cause ${cause}`);
+
+export function formatPlanText(target: string, p: Plan): string {
+  const out = [`${target}: ${p.steps.length === 0 ? "nothing to change" : `${p.steps.length} step(s)`}`];
+  for (const s of p.steps) out.push(`  ${String(s.index).padStart(2)}. [${causeTag(s.cause)}] ${s.command}`);
+  if (p.manual.length) {
+    out.push("  manual (not sent to the server):");
+    for (const m of p.manual) out.push(`   - [${causeTag(m.cause)}] ${m.text}`);
+  }
+  return out.join("\n") + "\n";
+}
+
+function parsePlanFormat(f: string): "text" | "json" {
+  if (f !== "text" && f !== "json") throw new CliError(`--format: expected text or json, got ${JSON.stringify(f)}`);
+  return f;
+}
+
+export function register(program: Command): void {
+  const planCmd = program
+    .command("plan")
+    .description("Print the Windows commands (appcmd, icacls, net localgroup, msiexec) that would repair each server; changes nothing.")
+    .option("--evidence <file>", "plan offline from an evidence bundle instead of reading a server");
+  addSpecOptions(planCmd);
+  addFleetOptions(planCmd)
+    .option("--format <format>", "text or json", "text")
+    .option("--output <file>", "write to a file instead of stdout")
+    .action(async (opts: PlanOptions) => {
+      const format = parsePlanFormat(opts.format);
+      const spec = loadSpec(opts);
+      const targets = targetsOf(opts);
+      if (!opts.evidence && targets.length === 0) throw new CliError("plan needs --evidence FILE or --target/--targets");
+      let plans: { target: string; plan?: Plan; error?: string }[];
+      if (opts.evidence) {
+        const evidence = readDataFile(opts.evidence, "evidence file");
+        try {
+          plans = [{ target: `evidence:${opts.evidence}`, plan: makePlan(spec, stateFromEvidence(evidence)) }];
+        } catch (e) {
+          if (e instanceof EvidenceError) throw new CliError(`evidence file ${opts.evidence}: ${e.message}`);
+          throw e;
+        }
+      } else {
+        const outcomes = await withProgress(targets, opts, async (t) => planTarget(transportFor(t, opts), spec), (o) => (o.ok ? `${o.value!.plan.steps.length} step(s)` : "unreachable"));
+        plans = outcomes.map((o) => (o.ok ? { target: o.target, plan: o.value!.plan } : { target: o.target, error: o.error!.message }));
+      }
+      const text =
+        format === "json"
+          ? JSON.stringify(plans.length === 1 && !plans[0].error ? { target: plans[0].target, plan: plans[0].plan } : { servers: plans }, null, 2) + "\n"
+          : plans.map((p) => (p.plan ? formatPlanText(p.target, p.plan) : `${p.target}: UNREACHABLE: ${p.error}\n`)).join("\n");
+      emit(text, opts.output);
+      process.exitCode = plans.some((p) => p.error) ? EXIT.unreachable : plans.some((p) => p.plan!.steps.length || p.plan!.unresolved.length) ? EXIT.findings : EXIT.ok;
+    });
+
+  const applyCmd = program
+    .command("apply")
+    .description("Repair servers: read (1 round trip), plan, apply under the read's config hash with IIS backup and ACL save, roll back on failure, read back and verify (2nd round trip).")
+    .option("-y, --yes", "do not ask for confirmation (required when not on a terminal)");
+  addSpecOptions(applyCmd);
+  addFleetOptions(applyCmd)
+    .option("--format <format>", "text or json", "text")
+    .option("--output <file>", "write the results to a file instead of stdout")
+    .addHelpText("after", "\nExit codes: 0 every server compliant, 1 problems left (manual steps), 2 bad input, 3 unreachable / refused (drift) / rolled back.")
+    .action(async (opts: PlanOptions & { yes?: boolean }) => {
+      const format = parsePlanFormat(opts.format);
+      const spec = loadSpec(opts);
+      const targets = targetsOf(opts);
+      if (targets.length === 0) throw new CliError("apply needs --target/--targets");
+      if (!opts.yes) {
+        if (!process.stdin.isTTY) throw new CliError("apply changes servers: pass --yes (no terminal to ask on)");
+        const previews = await withProgress(targets, opts, async (t) => planTarget(transportFor(t, opts), spec), (o) => (o.ok ? `${o.value!.plan.steps.length} step(s)` : "unreachable"));
+        for (const p of previews) process.stdout.write(p.ok ? formatPlanText(p.target, p.value!.plan) : `${p.target}: UNREACHABLE: ${p.error!.message}\n`);
+        const rl = createInterface({ input: process.stdin, output: process.stdout });
+        const answer = (await rl.question(`Apply to ${targets.length} server(s)? [y/N] `)).trim().toLowerCase();
+        rl.close();
+        if (answer !== "y" && answer !== "yes") throw new CliError("nothing applied", EXIT.ok);
+      }
+      const label = (r: ConvergeResult) => `${r.status}${r.after.compliant ? "" : ` (${r.after.findings.filter((f) => f.status === "fail").length} problems left)`}`;
+      const outcomes = await withProgress(targets, opts, async (t) => converge(transportFor(t, opts), spec), (o) => (o.ok ? label(o.value!) : "unreachable"));
+      const rows = outcomes.map((o) => {
+        if (!o.ok) return { target: o.target, status: "unreachable", detail: o.error!.message };
+        const r = o.value!;
+        const failed = r.apply?.failed ? ` step ${r.apply.failed.index} failed: ${r.apply.failed.command} (exit ${r.apply.failed.exitCode}) ${(r.apply.failed.stderr || r.apply.failed.stdout).trim().split("\n")[0]}` : "";
+        return { target: o.target, status: r.status, detail: `${r.plan.steps.length} step(s), ${r.roundTrips} round trip(s)${r.after.compliant ? ", compliant" : `, ${r.after.findings.filter((f) => f.status === "fail").length} problem(s) left`}${failed}` };
+      });
+      const json = outcomes.map((o) =>
+        o.ok
+          ? { target: o.target, status: o.value!.status, compliant: o.value!.after.compliant, roundTrips: o.value!.roundTrips, plan: o.value!.plan, backupName: o.value!.apply?.backupName ?? null, failed: o.value!.apply?.failed ?? null, rollback: o.value!.apply?.rollback ?? [], findings: o.value!.after.findings }
+          : { target: o.target, status: "unreachable", error: o.error!.message },
+      );
+      emit(format === "json" ? JSON.stringify(json.length === 1 ? json[0] : { servers: json }, null, 2) + "\n" : summaryTable(rows), opts.output);
+      const bad = outcomes.some((o) => !o.ok || !["applied", "nothing-to-do"].includes(o.value!.status));
+      process.exitCode = bad ? EXIT.unreachable : outcomes.every((o) => o.value!.after.compliant) ? EXIT.ok : EXIT.findings;
+    });
+}

@@ -1,0 +1,155 @@
+import { promises as fsp } from "node:fs";
+import { Command, Option } from "commander";
+import { ComputerName } from "../../core/model/names";
+import { applyBreak, BREAK_DESCRIPTIONS, type Break, createLab, parseBreak } from "../../lab/create";
+import { collectEvidence } from "../../lab/evidence";
+import { quoteArg } from "../../lab/cmdline";
+import { runCommand } from "../../lab/shell";
+import { LabError } from "../../lab/state";
+import { CliError } from "../errors";
+import { registerLabServe } from "./lab-serve";
+
+/**
+ * `wsus-iis lab …`: the embedded simulated WSUS server (a folder, see lab/README.md) — create one
+ * (healthy or broken on purpose), run Windows commands on it, read its evidence bundle.
+ */
+
+const BREAK_HELP = Object.entries(BREAK_DESCRIPTIONS)
+  .map(([k, v]) => `  ${k.padEnd(24)}${v}`)
+  .join("\n");
+
+function parseConfiguration(v: string | undefined): 1 | 2 | undefined {
+  if (v === undefined) return undefined;
+  if (v === "1" || v === "2") return Number(v) as 1 | 2;
+  throw new CliError(`--configuration: expected 1 or 2, got "${v}"`);
+}
+
+function parseProfile(v: string | undefined): "kb920659" | "modern" | undefined {
+  if (v === undefined) return undefined;
+  if (v === "kb920659" || v === "modern") return v;
+  throw new CliError(`--profile: expected kb920659 or modern, got "${v}"`);
+}
+
+function parseComputerName(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  const r = ComputerName.safeParse(v);
+  if (!r.success) throw new CliError(`--computer-name: ${r.error.issues[0].message}, got "${v}"`);
+  return v;
+}
+
+function parseBreaks(values: string[] | undefined): Break[] {
+  const out: Break[] = [];
+  for (const item of (values ?? []).flatMap((v) => v.split(","))) {
+    if (item.trim() === "") continue;
+    try {
+      out.push(parseBreak(item));
+    } catch (e) {
+      throw new CliError(`--break: ${(e as Error).message}`);
+    }
+  }
+  return out;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+async function labAction<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof LabError) throw new CliError(e.message);
+    throw e;
+  }
+}
+
+export function register(program: Command): void {
+  const lab = program
+    .command("lab")
+    .description("The embedded lab server: a simulated WSUS server in a folder (real applicationHost.config, ACLs, groups) to run the demo and the tests on.");
+
+  lab
+    .command("create <dir>")
+    .description("Create a lab server in DIR: a healthy WSUS layout, optionally broken on purpose with --break.")
+    .addOption(new Option("--configuration <n>", "KB layout: 1 (everything on Default Web Site) or 2 (WSUS Administration site on 8530/8531)").default("1"))
+    .addOption(new Option("--profile <name>", "kb920659 (IUSR_<COMPUTERNAME>, WSUSAdmin) or modern (IUSR, ApiRemoting30)").default("kb920659"))
+    .option("--computer-name <name>", "NetBIOS name of the simulated server", "WSUS01")
+    .option("--break <cause>", "break it: 1..8 (KB 920659 cause), missing-vdir, windows-auth-anonymous, wrong-path; comma-separated or repeated", collect)
+    .option("--force", "overwrite DIR even when it is a non-empty folder that is not a lab")
+    .addHelpText("after", `\nBreaks:\n${BREAK_HELP}\n\nExample: wsus-iis lab create ./lab --configuration 2 --profile modern --break 4`)
+    .action(async (dir: string, opts: { configuration?: string; profile?: string; computerName?: string; break?: string[]; force?: boolean }) => {
+      const configuration = parseConfiguration(opts.configuration);
+      const profile = parseProfile(opts.profile);
+      const computerName = parseComputerName(opts.computerName);
+      const breaks = parseBreaks(opts.break);
+      const info = await labAction(() => createLab(dir, { configuration, profile, computerName, breaks, force: opts.force }));
+      const brokenText = breaks.length ? breaks.map((b) => `${b} (${BREAK_DESCRIPTIONS[String(b)]})`).join(", ") : "none (healthy)";
+      process.stdout.write(
+        [
+          `created lab ${dir}: ${info.computerName}, Configuration ${info.spec.configuration}, profile ${info.spec.profile}`,
+          `  sites: ${info.layout.sites.map((s) => `${s.name} (${s.vdirs.length} WSUS vdirs)`).join(", ")}`,
+          `  breaks: ${brokenText}`,
+          `next: wsus-iis lab exec ${quoteArg(dir)} -- appcmd list site   |   wsus-iis lab evidence ${quoteArg(dir)} --out evidence.json`,
+          "",
+        ].join("\n"),
+      );
+    });
+
+  lab
+    .command("break <dir> <cause>")
+    .description("Apply a break (1..8, missing-vdir, windows-auth-anonymous, wrong-path; comma-separated) to an existing lab.")
+    .addHelpText("after", `\nBreaks:\n${BREAK_HELP}`)
+    .action(async (dir: string, cause: string) => {
+      const breaks = parseBreaks([cause]);
+      if (breaks.length === 0) throw new CliError(`break: expected a cause, got "${cause}"`);
+      await labAction(async () => {
+        for (const b of breaks) await applyBreak(dir, b);
+      });
+      process.stdout.write(`applied to ${dir}: ${breaks.map((b) => `${b} (${BREAK_DESCRIPTIONS[String(b)]})`).join(", ")}\n`);
+    });
+
+  lab
+    .command("exec <dir> <command...>")
+    .description("Run one Windows command line on the lab (appcmd, icacls, net localgroup, msiexec, type, dir, hostname, cmd /c …); prints its output and exits with its exit code.")
+    .allowUnknownOption()
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Put the command after `--` so its switches are not read as options of wsus-iis.",
+        "One argument is taken as a whole cmd.exe command line; several are joined, each quoted as needed.",
+        "Exit codes are the command's, truncated to 8 bits by the OS (appcmd's 1168 shows as 144).",
+        "",
+        "Examples:",
+        "  wsus-iis lab exec ./lab -- appcmd list vdir",
+        '  wsus-iis lab exec ./lab -- icacls "C:\\Program Files\\Update Services\\Selfupdate"',
+        "  wsus-iis lab exec ./lab 'appcmd set config \"Default Web Site/Selfupdate\" -section:anonymousAuthentication /enabled:true /commit:apphost'",
+      ].join("\n"),
+    )
+    .action(async (dir: string, command: string[]) => {
+      const line = command.length === 1 ? command[0] : command.map(quoteArg).join(" ");
+      const r = await labAction(() => runCommand(dir, line));
+      process.stdout.write(r.stdout);
+      process.stderr.write(r.stderr);
+      // POSIX keeps the low 8 bits (1168 -> 144); never let a failure read as success (256 -> 0)
+      process.exitCode = r.exitCode !== 0 && (r.exitCode & 0xff) === 0 ? 1 : r.exitCode & 0xff;
+    });
+
+  lab
+    .command("evidence <dir>")
+    .description("Collect the lab's evidence bundle (wsus-iis/evidence@1) by running the read commands on it; input for `wsus-iis check --evidence`.")
+    .option("--out <file>", "write the JSON to FILE instead of stdout")
+    .action(async (dir: string, opts: { out?: string }) => {
+      const evidence = await labAction(() => collectEvidence(dir));
+      const json = JSON.stringify(evidence, null, 2) + "\n";
+      if (opts.out) {
+        try {
+          await fsp.writeFile(opts.out, json);
+        } catch (e) {
+          throw new CliError(`--out: cannot write ${opts.out}: ${(e as Error).message}`);
+        }
+        process.stderr.write(`evidence of ${dir} written to ${opts.out}\n`);
+      } else process.stdout.write(json);
+    });
+
+  // `lab serve` (the HTTP front) lives in its own module
+  registerLabServe(lab);
+}

@@ -1,0 +1,83 @@
+import { z } from "zod";
+import { Port, VdirName } from "../model/names";
+
+/** What one HTTP request gave back; the verdicts judge only this (core/probe/verdict.ts). */
+export const ProbeStatus = z.union([z.number().int().min(100).max(999), z.enum(["refused", "timeout", "error"])]);
+
+export const Exchange = z.object({
+  method: z.string(),
+  url: z.string(),
+  status: ProbeStatus,
+  /** Transport error detail for "error" / "timeout" / "refused" (e.g. "ECONNRESET"), else null. */
+  error: z.string().nullable(),
+  /** Every WWW-Authenticate header value, as sent (e.g. ["Negotiate", "NTLM"]). */
+  wwwAuthenticate: z.array(z.string()),
+  contentType: z.string().nullable(),
+  location: z.string().nullable(),
+  /** IIS substatus from a detailed error page ("401.2", "404.0" …), when the body shows one. */
+  substatus: z.string().nullable(),
+  /** HRESULT from a detailed error page ("0x80070003"), when the body shows one. */
+  hresult: z.string().nullable(),
+  /** The response carried SharePoint's MicrosoftSharePointTeamServices header. */
+  sharePoint: z.boolean(),
+  /** First bytes of the body as hex (up to 8 bytes; "" for none). */
+  bodyMagic: z.string(),
+  ms: z.number(),
+});
+export type Exchange = z.infer<typeof Exchange>;
+
+export const CheckLevel = z.enum(["pass", "warn", "fail"]);
+
+export const ProbeCheck = z.object({
+  /** Stable id: selfupdate-wuident, selfupdate-iuident, site-root-anonymous, clientwebservice-version, windows-auth-vdir. */
+  name: z.string(),
+  url: z.string(),
+  /** HTTP status code, or "refused" / "timeout" / "error". */
+  status: ProbeStatus,
+  /** false only for level "fail"; a warning is ok. */
+  ok: z.boolean(),
+  level: CheckLevel,
+  /** KB 920659 causes the result points to, most likely first; [] for layout problems outside the KB's list. */
+  causes: z.array(z.number().int().min(1).max(8)),
+  message: z.string(),
+});
+export type ProbeCheck = z.infer<typeof ProbeCheck>;
+export type CheckLevel = z.infer<typeof CheckLevel>;
+
+export const ProbeProfile = z.enum(["kb920659", "modern"]);
+export type ProbeProfile = z.infer<typeof ProbeProfile>;
+
+export const ProbeResult = z.object({
+  /** No check failed (warnings allowed). */
+  compliant: z.boolean(),
+  /** The URL as given. */
+  url: z.string(),
+  profile: ProbeProfile,
+  /** Base URL of the client-facing checks (self-update, ClientWebService, site root). */
+  clientBase: z.string(),
+  /** Base URL of the Windows-auth vdir check (the URL's own port). */
+  adminBase: z.string(),
+  checks: z.array(ProbeCheck),
+  /** Union of the failed checks' causes, ascending. */
+  causes: z.array(z.number().int().min(1).max(8)),
+  /** Every request made, including the diagnostic ones the verdicts consult. */
+  exchanges: z.array(Exchange),
+});
+export type ProbeResult = z.infer<typeof ProbeResult>;
+
+export const ProbeOptions = z.strictObject({
+  /** Port of the client checks. Default: the URL's port, else 80. */
+  clientPort: Port.optional(),
+  profile: ProbeProfile.default("kb920659"),
+  /** Windows-auth-only vdir to check. Default: WSUSAdmin (kb920659) or ApiRemoting30 (modern). */
+  windowsAuthVdir: VdirName.optional(),
+  /** Per-request timeout in ms. */
+  timeoutMs: z
+    .number()
+    .int()
+    .min(1, { message: "expected 1..600000 ms" })
+    .max(600_000, { message: "expected 1..600000 ms" })
+    .default(5000),
+});
+export type ProbeOptionsInput = z.input<typeof ProbeOptions>;
+export type ProbeOptions = z.infer<typeof ProbeOptions>;

@@ -1,0 +1,405 @@
+import { describeIssues } from "../model/spec";
+import {
+  ProbeOptions,
+  ProbeResult,
+  type CheckLevel,
+  type Exchange,
+  type ProbeCheck,
+  type ProbeOptionsInput,
+  type ProbeProfile,
+} from "./schema";
+
+/**
+ * Pure side of the probe: which requests a Windows Update client (and an admin) would make, and what
+ * their answers say about the KB 920659 causes. No I/O here; core/probe/http.ts makes the requests.
+ *
+ * What HTTP can and cannot tell apart:
+ * - refused: nothing listens on host:port. Either no site is bound to that port (cause 3) or the site is
+ *   bound to specific IP addresses that leave this one out (cause 5). Same symptom, both named.
+ * - 404 on /selfupdate/wuident.cab: the vdir is missing (cause 2), it lives on a site not bound to the
+ *   client port (cause 3), or it is there without its files (cause 8). One request cannot tell these
+ *   apart, so the probe also asks for the folder itself: GET /selfupdate/ answers 403.14 (no directory
+ *   browsing) or 200 when the vdir exists, and 404 when it does not. With that answer the 404 narrows to
+ *   8, or to 2/3; without a conclusive answer all three are named.
+ * - 401 on /selfupdate: anonymous access is off on the vdir (cause 4); when the site root also answers
+ *   401, the setting may be inherited from the site (cause 6, named first). A 401.3 (NTFS ACL denies the
+ *   anonymous user) points to cause 1; a 401 that offers no authentication method and shows no substatus
+ *   may be either, so 1 is added last.
+ * - /ClientWebService/wusserverversion.xml: it is Microsoft's documented connectivity check, but clients
+ *   do not fetch it (they POST to Client.asmx). A 404 for it while GET /ClientWebService/ shows the
+ *   application exists and lets anonymous in is a warning, not a failure; a missing application or a 401
+ *   is a failure (a layout rule: no KB cause, or cause 6 when the site root is 401 too).
+ * - The Windows-auth vdir (WSUSAdmin / ApiRemoting30) must answer an anonymous request with 401 and a
+ *   Negotiate or NTLM challenge. Anything that lets the request through (200, 403.14, 404 for a file in
+ *   it …) is a failure of the layout rule (no KB cause).
+ */
+
+export type RequestKey = "wuident" | "iuident" | "root" | "selfupdateDir" | "cwsVersion" | "cwsDir" | "windowsAuth";
+
+export interface PlannedRequest {
+  key: RequestKey;
+  method: "GET";
+  url: string;
+}
+
+export interface ProbePlan {
+  url: string;
+  profile: ProbeProfile;
+  clientBase: string;
+  adminBase: string;
+  clientPort: number;
+  adminPort: number;
+  timeoutMs: number;
+  windowsAuthVdir: string;
+  windowsAuthPath: string;
+  requests: PlannedRequest[];
+}
+
+/** Bad probe input; `field` is the option at fault ("url", "clientPort", "profile", "windowsAuthVdir", "timeoutMs"). */
+export class ProbeInputError extends Error {
+  constructor(
+    readonly field: string,
+    readonly detail: string,
+  ) {
+    super(`${field}: ${detail}`);
+    this.name = "ProbeInputError";
+  }
+}
+
+const WINDOWS_AUTH_DEFAULT: Readonly<Record<ProbeProfile, string>> = { kb920659: "WSUSAdmin", modern: "ApiRemoting30" };
+
+export function windowsAuthPathOf(name: string): string {
+  // ApiRemoting30 is a web service: its folder has no default document, so ask for the service itself.
+  return name.toLowerCase() === "apiremoting30" ? `/${name}/WebService.asmx` : `/${name}/`;
+}
+
+/** Validate the URL and options and list the requests. Throws ProbeInputError. */
+export function planProbe(url: string, options: ProbeOptionsInput = {}): ProbePlan {
+  const parsedOptions = ProbeOptions.safeParse(options);
+  if (!parsedOptions.success) {
+    const [first] = describeIssues(parsedOptions.error.issues, options);
+    throw new ProbeInputError(first.path || "options", first.message);
+  }
+  const opts = parsedOptions.data;
+
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ProbeInputError("url", `expected an http:// URL such as http://wsus01:8530, got ${JSON.stringify(url)}`);
+  }
+  if (u.protocol !== "http:") {
+    throw new ProbeInputError("url", `only http:// URLs can be probed (clients fetch the self-update files over plain HTTP), got ${JSON.stringify(url)}`);
+  }
+  if (u.username !== "" || u.password !== "") throw new ProbeInputError("url", "must not carry a user name or password");
+  if (u.hostname === "") throw new ProbeInputError("url", `no host name in ${JSON.stringify(url)}`);
+
+  // WHATWG URL drops a default port (":80"); an explicit one still counts as "the URL has a port".
+  const explicitDefault = /^http:\/\/(?:[^@\/?#]*@)?(?:\[[^\]]*\]|[^\/?#:]*):0*80(?:[\/?#]|$)/i.test(url.trim());
+  const urlPort = u.port !== "" ? Number(u.port) : explicitDefault ? 80 : null;
+  const clientPort = opts.clientPort ?? urlPort ?? 80;
+  const adminPort = urlPort ?? clientPort;
+  const clientBase = `http://${u.hostname}:${clientPort}`;
+  const adminBase = `http://${u.hostname}:${adminPort}`;
+  const windowsAuthVdir = opts.windowsAuthVdir ?? WINDOWS_AUTH_DEFAULT[opts.profile];
+  const windowsAuthPath = windowsAuthPathOf(windowsAuthVdir);
+
+  const get = (key: RequestKey, base: string, path: string): PlannedRequest => ({ key, method: "GET", url: base + path });
+  return {
+    url,
+    profile: opts.profile,
+    clientBase: clientBase + "/",
+    adminBase: adminBase + "/",
+    clientPort,
+    adminPort,
+    timeoutMs: opts.timeoutMs,
+    windowsAuthVdir,
+    windowsAuthPath,
+    requests: [
+      get("wuident", clientBase, "/selfupdate/wuident.cab"),
+      get("iuident", clientBase, "/selfupdate/iuident.cab"),
+      get("root", clientBase, "/"),
+      get("selfupdateDir", clientBase, "/selfupdate/"),
+      get("cwsVersion", clientBase, "/ClientWebService/wusserverversion.xml"),
+      get("cwsDir", clientBase, "/ClientWebService/"),
+      get("windowsAuth", adminBase, windowsAuthPath),
+    ],
+  };
+}
+
+export interface Verdict {
+  level: CheckLevel;
+  causes: number[];
+  message: string;
+}
+
+const pass = (message: string): Verdict => ({ level: "pass", causes: [], message });
+const warn = (message: string, causes: number[] = []): Verdict => ({ level: "warn", causes, message });
+const fail = (causes: number[], message: string): Verdict => ({ level: "fail", causes, message });
+
+/** "401.2" when the body named a substatus, else "401". */
+function statusText(ex: Exchange): string {
+  return ex.substatus ?? String(ex.status);
+}
+
+export function offersWindowsAuth(ex: Exchange): boolean {
+  return ex.wwwAuthenticate.some((h) => /^\s*(negotiate|ntlm|kerberos)\b/i.test(h));
+}
+
+function schemes(ex: Exchange): string {
+  return ex.wwwAuthenticate.map((h) => h.split(/\s/, 1)[0]).join(", ");
+}
+
+/** A transport failure (no HTTP answer). `clientPort`: refusals on the client port point to causes 3 / 5. */
+export function judgeTransport(ex: Exchange, timeoutMs: number, clientPort: boolean): Verdict | null {
+  const where = hostPortOf(ex.url);
+  if (ex.status === "refused") {
+    return fail(
+      clientPort ? [3, 5] : [],
+      clientPort
+        ? `connection refused at ${where}: nothing listens there. Either no site is bound to this port (cause 3), or the site is bound to specific IP addresses that leave this one out (cause 5; KB 920659 wants All Unassigned, or 127.0.0.1 among the addresses).`
+        : `connection refused at ${where}: no site listens on this port.`,
+    );
+  }
+  if (ex.status === "timeout") return fail([], `no answer from ${where} within ${timeoutMs} ms (a firewall dropping the connection, or a hung application pool).`);
+  if (ex.status === "error") return fail([], `request to ${where} failed: ${ex.error ?? "unknown error"}.`);
+  return null;
+}
+
+function hostPortOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+export type FolderState = "present" | "absent" | "folderMissing" | "unknown";
+
+/**
+ * What GET /<vdir>/ says about the vdir: 403.14 (no directory browsing) or 200 (a listing or default
+ * document) = present; 404 = absent; 500.19 with 0x80070003 = configured but its folder is missing.
+ */
+export function folderState(ex: Exchange): FolderState {
+  if (ex.status === 200) return "present";
+  if (ex.status === 403 && (ex.substatus === null || ex.substatus === "403.14")) return "present";
+  if (ex.status === 404) return "absent";
+  if (ex.status === 500 && ex.hresult?.toLowerCase() === "0x80070003") return "folderMissing";
+  return "unknown";
+}
+
+const CAB_MAGIC = "4d534346"; // "MSCF"
+
+export interface SelfUpdateContext {
+  /** GET / on the client port. */
+  root: Exchange;
+  /** GET /selfupdate/ on the client port. */
+  folder: Exchange;
+  clientPort: number;
+  timeoutMs: number;
+}
+
+/** GET /selfupdate/<file> as a Windows Update client does it, anonymously. */
+export function judgeSelfUpdateFile(file: string, ex: Exchange, ctx: SelfUpdateContext): Verdict {
+  const t = judgeTransport(ex, ctx.timeoutMs, true);
+  if (t) return t;
+  const status = ex.status as number;
+  const sp = ex.sharePoint && status !== 200;
+  const withSp = (v: Verdict): Verdict =>
+    sp && v.level === "fail"
+      ? { ...v, causes: [7, ...v.causes.filter((c) => c !== 7)], message: `${v.message} SharePoint answered this request (MicrosoftSharePointTeamServices header): exclude /selfupdate from its managed paths (cause 7).` }
+      : v;
+
+  if (status === 200) {
+    if (ex.method === "GET" && ex.bodyMagic === "") return warn(`${file} is served (200) but empty: clients will reject it.`);
+    if (ex.bodyMagic !== "" && !ex.bodyMagic.toLowerCase().startsWith(CAB_MAGIC)) {
+      return warn(`${file} is served (200, ${ex.contentType ?? "no Content-Type"}) but is not a cabinet file (no MSCF signature): clients will reject it.`);
+    }
+    return pass(`${file} is served anonymously (200).`);
+  }
+  if (status >= 300 && status < 400) {
+    return fail([7], `redirected (${status}) to ${ex.location ?? "?"}: something other than the WSUS vdir answers /selfupdate, typically SharePoint without the /selfupdate exclusion (cause 7).`);
+  }
+  if (status === 401) {
+    if (ex.substatus === "401.3") {
+      return withSp(fail([1], `the anonymous user is denied by the NTFS ACL on the SelfUpdate folder (401.3): grant Users (which holds IUSR) Read & Execute, and keep IUSR in Users (cause 1).`));
+    }
+    const rootDenied = ctx.root.status === 401;
+    const causes = rootDenied ? [6, 4] : [4];
+    const offers = offersWindowsAuth(ex);
+    if (!offers && ex.substatus !== "401.2" && ex.substatus !== "401.1") causes.push(1);
+    const how = offers ? `the server asks for ${schemes(ex)}` : "no authentication method is offered";
+    return withSp(
+      fail(
+        causes,
+        rootDenied
+          ? `anonymous access is off on /selfupdate (${statusText(ex)}, ${how}) and on the site root too (GET / gives 401): turn anonymous access on for the site (cause 6) and the SelfUpdate vdir (cause 4).`
+          : `anonymous access is off on the SelfUpdate vdir (${statusText(ex)}, ${how}): clients fetch ${file} anonymously (cause 4)${causes.includes(1) ? "; a 401 without a challenge can also be an NTFS ACL denial (cause 1)" : ""}.`,
+      ),
+    );
+  }
+  if (status === 404) {
+    if (ex.substatus === "404.3") return withSp(fail([], `.cab has no MIME type on this server (404.3): add the mimeMap application/vnd.ms-cab-compressed.`));
+    const folder = folderState(ctx.folder);
+    if (folder === "present") {
+      return withSp(
+        fail(
+          [8],
+          `/selfupdate exists (GET /selfupdate/ gives ${statusText(ctx.folder)}) but ${file} is missing from it: Selfupdate.msi left files out or they were deleted; run Selfupdate.msi from %ProgramFiles%\\Update Services\\Setup (cause 8).`,
+        ),
+      );
+    }
+    if (folder === "absent") {
+      return withSp(
+        fail(
+          [2, 3],
+          `no /selfupdate on the site answering port ${ctx.clientPort} (GET /selfupdate/ gives 404 too): the SelfUpdate virtual directory is missing (cause 2), or it is configured on a site that is not bound to the client port (cause 3).`,
+        ),
+      );
+    }
+    return withSp(
+      fail(
+        [2, 8, 3],
+        `${file} not found (404): over HTTP a missing SelfUpdate vdir (cause 2) cannot be told from a vdir without its files (cause 8) here (GET /selfupdate/ gave ${statusText(ctx.folder)}); the vdir may also sit on a site not bound to port ${ctx.clientPort} (cause 3).`,
+      ),
+    );
+  }
+  if (status === 403) {
+    if (ex.substatus === "403.4") return fail([], `/selfupdate requires SSL (403.4): the SelfUpdate vdir must not require SSL, clients fetch ${file} over http.`);
+    return withSp(fail([], `forbidden (${statusText(ex)}): read access to ${file} is refused by the server configuration.`));
+  }
+  if (status === 500) {
+    if (ex.hresult?.toLowerCase() === "0x80070003") {
+      return fail(
+        [8, 2],
+        `the SelfUpdate vdir's folder does not exist (${statusText(ex)}, 0x80070003): reinstall Selfupdate.msi (cause 8) or point the vdir at %ProgramFiles%\\Update Services\\Selfupdate (cause 2).`,
+      );
+    }
+    return withSp(fail([], `server error (${statusText(ex)})${ex.substatus === "500.24" ? ": ASP.NET impersonation must be disabled (KB2737219)" : ""}.`));
+  }
+  return withSp(fail([], `unexpected answer ${statusText(ex)} for ${file}.`));
+}
+
+/** GET / on the client port: the site that answers clients must let anonymous requests in. */
+export function judgeSiteRoot(ex: Exchange, ctx: { timeoutMs: number }): Verdict {
+  const t = judgeTransport(ex, ctx.timeoutMs, true);
+  if (t) return t;
+  const status = ex.status as number;
+  if (status === 401) {
+    if (ex.substatus === "401.3") return warn(`the site root denies the anonymous user by NTFS ACL (401.3); anonymous authentication itself is on.`);
+    const how = offersWindowsAuth(ex) ? `the server asks for ${schemes(ex)}` : "no authentication method is offered";
+    return fail([6], `anonymous access is off on the site root (${statusText(ex)}, ${how}): KB 920659 wants anonymous access on the site clients use (cause 6).`);
+  }
+  if (status === 403 && ex.substatus === "403.4") return warn(`the site root requires SSL (403.4): anonymous access could not be checked over http.`);
+  if (status >= 500) return warn(`the site root answered ${statusText(ex)}.`);
+  return pass(`anonymous requests reach the site root (${statusText(ex)}).`);
+}
+
+/** GET /ClientWebService/wusserverversion.xml, judged with GET /ClientWebService/ and GET /. */
+export function judgeClientWebService(ex: Exchange, ctx: { folder: Exchange; root: Exchange; clientPort: number; timeoutMs: number }): Verdict {
+  const t = judgeTransport(ex, ctx.timeoutMs, true);
+  if (t) return t;
+  const status = ex.status as number;
+  if (status === 200) return pass(`wusserverversion.xml is served anonymously (200).`);
+  if (status === 401) {
+    const rootDenied = ctx.root.status === 401;
+    return fail(
+      rootDenied ? [6] : [],
+      `ClientWebService asks for authentication (${statusText(ex)}): clients scan anonymously${rootDenied ? ", and the site root is 401 too (cause 6)" : ""}.`,
+    );
+  }
+  if (status === 403 && ex.substatus === "403.4") {
+    return warn(`ClientWebService requires SSL (403.4): clients must use https (expected when WSUS is configured for SSL; their WUServer URL must then be https).`);
+  }
+  if (status === 404) {
+    const folder = folderState(ctx.folder);
+    if (folder === "present") {
+      return warn(
+        `ClientWebService exists and lets anonymous requests in (GET /ClientWebService/ gives ${statusText(ctx.folder)}) but has no wusserverversion.xml. Clients do not fetch it (they POST to Client.asmx); it is only Microsoft's documented connectivity check.`,
+      );
+    }
+    if (folder === "absent") {
+      return fail([], `no /ClientWebService on the site answering port ${ctx.clientPort} (404): clients cannot scan; it belongs on the same site as SelfUpdate.`);
+    }
+    return fail([], `wusserverversion.xml not found (404) and GET /ClientWebService/ gave ${statusText(ctx.folder)}: the application could not be confirmed.`);
+  }
+  if (status === 500 && ex.hresult?.toLowerCase() === "0x80070003") {
+    return fail([], `the ClientWebService folder does not exist (${statusText(ex)}, 0x80070003).`);
+  }
+  return fail([], `unexpected answer ${statusText(ex)} from ClientWebService${ex.substatus === "500.24" ? ": ASP.NET impersonation must be disabled (KB2737219)" : ""}.`);
+}
+
+/** GET of the Windows-auth-only vdir, anonymously: it must challenge for Windows authentication. */
+export function judgeWindowsAuthVdir(
+  ex: Exchange,
+  ctx: { name: string; profile: ProbeProfile; port: number; sameAsClientPort: boolean; timeoutMs: number },
+): Verdict {
+  const t = judgeTransport(ex, ctx.timeoutMs, ctx.sameAsClientPort);
+  if (t) return t;
+  const status = ex.status as number;
+  const rule = `${ctx.name} must allow Windows authentication only (KB 920659: the one vdir with Integrated Windows Authentication)`;
+  if (status === 401) {
+    if (offersWindowsAuth(ex)) return pass(`${ctx.name} asks for Windows authentication (401, ${schemes(ex)}).`);
+    return fail([], `${ctx.name} answers ${statusText(ex)} without offering Negotiate or NTLM: Windows authentication is off, so the console cannot log on. ${rule}.`);
+  }
+  if (status === 403 && ex.substatus === "403.4") {
+    return warn(`${ctx.name} requires SSL (403.4): its authentication can only be checked over https.`);
+  }
+  if (status === 404) {
+    const hint =
+      ctx.profile === "kb920659" && ctx.name.toLowerCase() === "wsusadmin"
+        ? " WSUS 3.0 SP2 and later have no WSUSAdmin (use --profile modern to check ApiRemoting30)."
+        : "";
+    return fail(
+      [],
+      `${ctx.name} not found on port ${ctx.port} (${statusText(ex)}): the Windows-auth vdir is missing here.${hint} In Configuration 2 it lives on the WSUS Administration site: put that site's port in the URL and the clients' port in --client-port.`,
+    );
+  }
+  if (status === 500 && ex.hresult?.toLowerCase() === "0x80070003") return fail([], `${ctx.name}'s folder does not exist (${statusText(ex)}, 0x80070003).`);
+  if (status >= 500) return fail([], `${ctx.name} answered ${statusText(ex)}.`);
+  return fail([], `${ctx.name} answered an anonymous request with ${statusText(ex)}: anonymous access is on. ${rule}.`);
+}
+
+export type ExchangeMap = Readonly<Record<RequestKey, Exchange>>;
+
+/** All verdicts for one probe, in the order they are shown. */
+export function judge(plan: ProbePlan, ex: ExchangeMap): ProbeResult {
+  const ctx = { clientPort: plan.clientPort, timeoutMs: plan.timeoutMs };
+  const check = (name: string, e: Exchange, v: Verdict): ProbeCheck => ({
+    name,
+    url: e.url,
+    status: e.status,
+    ok: v.level !== "fail",
+    level: v.level,
+    causes: v.causes,
+    message: v.message,
+  });
+  const checks: ProbeCheck[] = [
+    check("selfupdate-wuident", ex.wuident, judgeSelfUpdateFile("wuident.cab", ex.wuident, { ...ctx, root: ex.root, folder: ex.selfupdateDir })),
+    check("selfupdate-iuident", ex.iuident, judgeSelfUpdateFile("iuident.cab", ex.iuident, { ...ctx, root: ex.root, folder: ex.selfupdateDir })),
+    check("site-root-anonymous", ex.root, judgeSiteRoot(ex.root, ctx)),
+    check("clientwebservice-version", ex.cwsVersion, judgeClientWebService(ex.cwsVersion, { ...ctx, folder: ex.cwsDir, root: ex.root })),
+    check(
+      "windows-auth-vdir",
+      ex.windowsAuth,
+      judgeWindowsAuthVdir(ex.windowsAuth, {
+        name: plan.windowsAuthVdir,
+        profile: plan.profile,
+        port: plan.adminPort,
+        sameAsClientPort: plan.adminPort === plan.clientPort,
+        timeoutMs: plan.timeoutMs,
+      }),
+    ),
+  ];
+  const causes = [...new Set(checks.filter((c) => c.level === "fail").flatMap((c) => c.causes))].sort((a, b) => a - b);
+  return ProbeResult.parse({
+    compliant: checks.every((c) => c.ok),
+    url: plan.url,
+    profile: plan.profile,
+    clientBase: plan.clientBase,
+    adminBase: plan.adminBase,
+    checks,
+    causes,
+    exchanges: plan.requests.map((r) => ex[r.key]),
+  });
+}

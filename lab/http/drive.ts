@@ -1,0 +1,122 @@
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import { z } from "zod";
+import { DEFAULT_WINDOWS_ENV, normalizeWindowsPath } from "../../core/model/paths";
+import { LAB_SCHEMA_ID, LabError } from "../state";
+
+export { LabError };
+
+/**
+ * The lab server's disk as the HTTP front sees it: `DIR/lab.json` plus the server's drives under
+ * `DIR/<letter>/…`. A Windows path `C:\Program Files\Update Services\Selfupdate` lives at
+ * `DIR/C/Program Files/Update Services/Selfupdate`, every segment looked up case-insensitively like
+ * NTFS (an exact-case entry wins when a case-sensitive file system holds several spellings).
+ *
+ * Only what the HTTP front needs is read here; the lab core (lab/*.ts) owns creating and changing labs.
+ */
+
+const LabJson = z.looseObject({
+  schema: z.literal(LAB_SCHEMA_ID),
+  computerName: z.string().optional(),
+  environment: z.record(z.string(), z.string()).optional(),
+  features: z
+    .looseObject({
+      sharePoint: z.looseObject({ installed: z.boolean().optional(), excludedPaths: z.array(z.string()).optional() }).optional(),
+    })
+    .optional(),
+  services: z.record(z.string(), z.string()).optional(),
+});
+
+export interface LabInfo {
+  dir: string;
+  computerName: string | null;
+  /** DEFAULT_WINDOWS_ENV overridden by lab.json's environment; lower-case names (what expandEnv wants). */
+  env: Record<string, string>;
+  /** lab.json features.sharePoint when installed: SharePoint extends the Default Web Site. */
+  sharePoint: { excludedPaths: string[] } | null;
+  /** lab.json services.W3SVC is "stopped": IIS answers nothing. */
+  w3svcStopped: boolean;
+}
+
+/** Where applicationHost.config lives on the lab server. */
+export const APPLICATION_HOST_CONFIG = "%windir%\\System32\\inetsrv\\config\\applicationHost.config";
+
+export async function readLabInfo(dir: string): Promise<LabInfo> {
+  const file = path.join(dir, "lab.json");
+  let text: string;
+  try {
+    text = await fs.readFile(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new LabError(code === "ENOENT" ? `${dir} is not a lab folder (no lab.json)` : `cannot read ${file}: ${(e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text.replace(/^\uFEFF/, ""));
+  } catch (e) {
+    throw new LabError(`${file}: not valid JSON: ${(e as Error).message}`);
+  }
+  const r = LabJson.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new LabError(`${file}: ${issue.path.map(String).join(".") || "(root)"}: ${issue.message}`);
+  }
+  const env: Record<string, string> = { ...DEFAULT_WINDOWS_ENV };
+  for (const [k, v] of Object.entries(r.data.environment ?? {})) env[k.toLowerCase()] = v;
+  // Keep windir / SystemRoot coherent when lab.json sets only one of them.
+  const given = Object.keys(r.data.environment ?? {}).map((k) => k.toLowerCase());
+  if (given.includes("windir") && !given.includes("systemroot")) env.systemroot = env.windir;
+  if (given.includes("systemroot") && !given.includes("windir")) env.windir = env.systemroot;
+  const sp = r.data.features?.sharePoint;
+  const sharePoint = sp?.installed === true ? { excludedPaths: sp.excludedPaths ?? [] } : null;
+  const w3svc = Object.entries(r.data.services ?? {}).find(([k]) => k.toLowerCase() === "w3svc")?.[1];
+  const w3svcStopped = w3svc !== undefined && w3svc.trim().toLowerCase() === "stopped";
+  return { dir, computerName: r.data.computerName ?? null, env, sharePoint, w3svcStopped };
+}
+
+export type LabPath =
+  | { kind: "file" | "directory"; path: string }
+  | { kind: "missing"; path: null; missingAt: string }
+  | { kind: "outside"; path: null; reason: string };
+
+/**
+ * Resolve an (expanded or not) Windows path to the lab disk. `missing` names the first segment that
+ * does not exist; `outside` is a path the lab cannot hold (UNC, relative, an unexpanded %VAR%).
+ */
+export async function resolveLabPath(lab: LabInfo, windowsPath: string, extraSegments: readonly string[] = []): Promise<LabPath> {
+  const full = normalizeWindowsPath(windowsPath, lab.env);
+  const m = /^([A-Za-z]):(?:\\(.*))?$/.exec(full);
+  if (!m) return { kind: "outside", path: null, reason: `not a local drive path: ${full}` };
+  const segments = [m[1], ...(m[2] ?? "").split("\\").filter((s) => s !== ""), ...extraSegments];
+  if (segments.some((s) => s === "." || s === ".." || s.includes("/") || s.includes("\\") || s.includes("\0") || s.includes("%"))) {
+    return { kind: "outside", path: null, reason: `unsupported path segment in ${full}` };
+  }
+  let cur = lab.dir;
+  for (let i = 0; i < segments.length; i++) {
+    const entry = await findEntry(cur, segments[i]);
+    if (entry === null) return { kind: "missing", path: null, missingAt: segments.slice(0, i + 1).join("\\") };
+    cur = path.join(cur, entry);
+  }
+  let st;
+  try {
+    st = await fs.stat(cur);
+  } catch {
+    return { kind: "missing", path: null, missingAt: full };
+  }
+  // Symlinks inside the lab must not lead out of it.
+  const [real, root] = await Promise.all([fs.realpath(cur), fs.realpath(lab.dir)]);
+  if (real !== root && !real.startsWith(root + path.sep)) return { kind: "outside", path: null, reason: `${full} leads out of the lab` };
+  return { kind: st.isDirectory() ? "directory" : "file", path: cur };
+}
+
+async function findEntry(dir: string, name: string): Promise<string | null> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return null;
+  }
+  if (names.includes(name)) return name;
+  const lower = name.toLowerCase();
+  return names.find((n) => n.toLowerCase() === lower) ?? null;
+}

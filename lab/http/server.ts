@@ -1,0 +1,482 @@
+import { createReadStream, promises as fs } from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as path from "node:path";
+import { effectiveAuth, parseApplicationHostConfig, type IisConfig, type IisSite } from "../../core/evidence/applicationHost";
+import { normalizeWindowsPath } from "../../core/model/paths";
+import { APPLICATION_HOST_CONFIG, LabError, readLabInfo, resolveLabPath, type LabInfo } from "./drive";
+import {
+  DEFAULT_DOCUMENTS,
+  MIME_TYPES,
+  isHiddenSegment,
+  mapUrlPath,
+  parseRequestPath,
+  planBindings,
+  selectBinding,
+  type BindingPlan,
+  type NotServedBinding,
+  type ServedBinding,
+} from "./routing";
+
+/**
+ * The lab's HTTP front: serves a lab folder's sites the way IIS would from its applicationHost.config,
+ * on loopback addresses only. The config (and lab.json) are re-read on every request and polled in the
+ * background, so a repair written to the lab is visible without a restart — including binding changes,
+ * which open and close listeners.
+ *
+ * Modelled: http bindings (`*` → 127.0.0.1, 127.x.y.z → that address, anything else not served),
+ * Host-header dispatch, deepest application / virtual directory, effective anonymous / Windows / SSL
+ * settings per `<location>`, static files with IIS's MIME map, default documents, 403.14 for folders,
+ * 500.19 when a virtual directory's folder is missing, and a stand-in for ASP.NET `.asmx` services.
+ * SharePoint (lab.json features.sharePoint.installed) takes every path of the Default Web Site that is
+ * not in its excludedPaths and answers 404 with its MicrosoftSharePointTeamServices header (cause 7).
+ * NTFS ACLs only through the anonymousCanRead hook (401.3). lab.json services.W3SVC "stopped" serves
+ * nothing. Not modelled: handlers other than static
+ * files and `.asmx`, web.config files, TLS.
+ */
+
+export interface ServeLabOptions {
+  /** Binding port → port to listen on (e.g. { 80: 18080 }). 0 = an ephemeral port. */
+  portMap?: Readonly<Record<number, number>>;
+  /** Background poll of applicationHost.config for binding changes, in ms (default 250; 0 = only on requests). */
+  pollMs?: number;
+  /** Told about config reload failures and listeners that cannot be opened. */
+  onWarning?: (message: string) => void;
+  /** Told about every request answered. */
+  onRequest?: (entry: AccessLogEntry) => void;
+  /**
+   * NTFS check for the anonymous user (IUSR / IUSR_<COMPUTERNAME>) on the file or folder about to be
+   * served; false → 401.3, as IIS answers when the ACL denies the anonymous identity (KB 920659 cause 1).
+   * Without it the lab grants every read (ACLs are the lab core's business: lab.json `acls`).
+   */
+  anonymousCanRead?: (request: AnonymousReadRequest) => Promise<boolean> | boolean;
+}
+
+export interface AnonymousReadRequest {
+  labDir: string;
+  site: string;
+  /** The URL path asked for, decoded ("/Selfupdate/wuident.cab"). */
+  urlPath: string;
+  /** Expanded Windows path of the file or folder ("C:\Program Files\Update Services\Selfupdate\wuident.cab"). */
+  windowsPath: string;
+}
+
+export interface Endpoint {
+  site: string;
+  /** bindingInformation as written, e.g. "*:80:". */
+  binding: string;
+  address: string;
+  port: number;
+  /** http://address:port/ */
+  url: string;
+}
+
+export interface NotServed {
+  site: string;
+  binding: string;
+  protocol: string;
+  reason: string;
+}
+
+export interface AccessLogEntry {
+  site: string | null;
+  address: string;
+  port: number;
+  method: string;
+  url: string;
+  status: number;
+  substatus: number;
+}
+
+export interface LabServer {
+  /** The bindings answered right now, one entry per binding and loopback address. */
+  readonly endpoints: Endpoint[];
+  /** Bindings that are not answered, with the reason. */
+  readonly notServed: NotServed[];
+  /** Re-read the lab now and open / close listeners to match (done on every request and poll anyway). */
+  reload(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Listener {
+  address: string;
+  configPort: number;
+  port: number;
+  server: http.Server;
+}
+
+const CONFIG_FIELD = "applicationHost.config";
+const ACL_DENIED = "You do not have permission to view this directory or page because of the access control list (ACL) configuration.";
+
+/** Start serving the lab folder `dir`. Rejects (LabError / EvidenceError) when the lab or its config cannot be read. */
+export async function serveLab(dir: string, options: ServeLabOptions = {}): Promise<LabServer> {
+  const front = new LabFront(path.resolve(dir), options);
+  await front.start();
+  return front;
+}
+
+class LabFront implements LabServer {
+  private lab!: LabInfo;
+  private config!: IisConfig;
+  private configText = "";
+  private labText = "";
+  private plan!: BindingPlan;
+  private readonly listeners = new Map<string, Listener>();
+  /** Listen failures of the current config version (retried when the config changes). */
+  private readonly failed = new Map<string, string>();
+  /** Ephemeral ports chosen for unmapped privileged binding ports, kept across reloads. */
+  private readonly chosenPorts = new Map<number, number>();
+  private readonly closing = new Set<Promise<void>>();
+  private chain: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private lastWarning = "";
+
+  constructor(
+    private readonly dir: string,
+    private readonly options: ServeLabOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.load(true);
+    await this.reconcile();
+    const pollMs = this.options.pollMs ?? 250;
+    if (pollMs > 0) {
+      this.timer = setInterval(() => void this.reload().catch(() => undefined), pollMs);
+      this.timer.unref();
+    }
+  }
+
+  get endpoints(): Endpoint[] {
+    const out: Endpoint[] = [];
+    for (const s of this.plan.served) {
+      const l = this.listeners.get(key(s.address, s.configPort));
+      if (l) out.push({ site: s.site, binding: s.binding, address: s.address, port: l.port, url: `http://${s.address}:${l.port}/` });
+    }
+    return out;
+  }
+
+  get notServed(): NotServed[] {
+    const out: NotServed[] = this.plan.notServed.map((n: NotServedBinding) => ({ ...n }));
+    for (const s of this.plan.served) {
+      const reason = this.failed.get(key(s.address, s.configPort));
+      if (reason !== undefined) out.push({ site: s.site, binding: s.binding, protocol: "http", reason });
+    }
+    return out;
+  }
+
+  reload(): Promise<void> {
+    const next = this.chain.then(async () => {
+      if (this.closed) return;
+      if (await this.load(false)) await this.reconcile();
+    });
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.chain;
+    for (const l of this.listeners.values()) this.stop(l);
+    this.listeners.clear();
+    await Promise.all([...this.closing]);
+  }
+
+  private warn(message: string): void {
+    if (message === this.lastWarning) return;
+    this.lastWarning = message;
+    this.options.onWarning?.(message);
+  }
+
+  /** Read lab.json and applicationHost.config; true when something changed. Throws only on the first load. */
+  private async load(first: boolean): Promise<boolean> {
+    try {
+      const labText = await fs.readFile(path.join(this.dir, "lab.json"), "utf8").catch(() => "");
+      const labChanged = first || labText !== this.labText;
+      const lab = labChanged ? await readLabInfo(this.dir) : this.lab;
+      const where = await resolveLabPath(lab, APPLICATION_HOST_CONFIG);
+      if (where.kind !== "file") throw new LabError(`${CONFIG_FIELD}: not found in the lab (${APPLICATION_HOST_CONFIG})`);
+      const text = await fs.readFile(where.path, "utf8");
+      if (!labChanged && text === this.configText) return false;
+      const config = text === this.configText ? this.config : parseApplicationHostConfig(text);
+      this.lab = lab;
+      this.labText = labText;
+      this.config = config;
+      this.configText = text;
+      this.plan = lab.w3svcStopped ? stoppedPlan(planBindings(config)) : planBindings(config);
+      this.failed.clear();
+      this.lastWarning = "";
+      return true;
+    } catch (e) {
+      if (first) throw e;
+      this.warn(`lab reload failed, still serving the previous configuration: ${(e as Error).message}`);
+      return false;
+    }
+  }
+
+  private portFor(configPort: number): number {
+    const mapped = this.options.portMap?.[configPort];
+    if (mapped !== undefined) return mapped === 0 ? (this.chosenPorts.get(configPort) ?? 0) : mapped;
+    if (configPort > 1024) return configPort;
+    return this.chosenPorts.get(configPort) ?? 0;
+  }
+
+  /** Open the listeners the current plan needs, close the others. */
+  private async reconcile(): Promise<void> {
+    const wanted = new Map(this.plan.listeners.map((l) => [key(l.address, l.configPort), l]));
+    for (const [k, l] of this.listeners) {
+      if (!wanted.has(k)) {
+        this.listeners.delete(k);
+        this.stop(l);
+      }
+    }
+    for (const [k, want] of wanted) {
+      if (this.listeners.has(k) || this.failed.has(k)) continue;
+      const port = this.portFor(want.configPort);
+      try {
+        const server = await this.listen(want.address, port, want.configPort);
+        const actual = (server.address() as AddressInfo).port;
+        if (port === 0) this.chosenPorts.set(want.configPort, actual);
+        this.listeners.set(k, { address: want.address, configPort: want.configPort, port: actual, server });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        const reason =
+          code === "EADDRINUSE"
+            ? `cannot listen on ${want.address}:${port}: the port is in use (map it with --port-map ${want.configPort}=PORT)`
+            : code === "EADDRNOTAVAIL"
+              ? `cannot listen on ${want.address}: address not available on this machine`
+              : code === "EACCES"
+                ? `cannot listen on ${want.address}:${port}: permission denied (map it with --port-map ${want.configPort}=PORT)`
+                : `cannot listen on ${want.address}:${port}: ${(e as Error).message}`;
+        this.failed.set(k, reason);
+        this.warn(reason);
+      }
+    }
+  }
+
+  private listen(address: string, port: number, configPort: number): Promise<http.Server> {
+    const server = http.createServer((req, res) => {
+      void this.handle(req, res, address, configPort).catch((e) => {
+        if (!res.headersSent) sendError(res, 500, 0, `internal lab error: ${(e as Error).message}`, null);
+        else res.destroy();
+      });
+    });
+    server.keepAliveTimeout = 1000;
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ host: address, port, exclusive: true }, () => {
+        server.off("error", reject);
+        resolve(server);
+      });
+    });
+  }
+
+  private stop(l: Listener): void {
+    const done = new Promise<void>((resolve) => l.server.close(() => resolve()));
+    l.server.closeAllConnections();
+    this.closing.add(done);
+    void done.then(() => this.closing.delete(done));
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse, address: string, configPort: number): Promise<void> {
+    await this.reload().catch(() => undefined);
+    const port = this.listeners.get(key(address, configPort))?.port ?? 0;
+    let siteName: string | null = null;
+    const log = (status: number, substatus: number) =>
+      this.options.onRequest?.({ site: siteName, address, port, method: req.method ?? "", url: req.url ?? "", status, substatus });
+
+    const binding: ServedBinding | null = selectBinding(this.plan.served, address, configPort, req.headers.host);
+    const site = binding ? this.config.sites.find((s) => s.name === binding.site) : undefined;
+    if (!binding || !site) {
+      // HTTP.sys answers itself when no site takes the host name.
+      res.setHeader("Server", "Microsoft-HTTPAPI/2.0");
+      sendError(res, 400, 0, "Bad Request - Invalid Hostname", null);
+      return log(400, 0);
+    }
+    siteName = site.name;
+    const out = await this.respond(req, res, site);
+    log(out.status, out.substatus);
+  }
+
+  private async respond(req: http.IncomingMessage, res: http.ServerResponse, site: IisSite): Promise<{ status: number; substatus: number }> {
+    res.setHeader("Server", "Microsoft-IIS/10.0 (wsus-iis lab)");
+    res.setHeader("X-Wsus-Iis-Lab-Site", encodeURIComponent(site.name));
+    const fail = (status: number, substatus: number, detail: string, extra: Record<string, string | string[]> | null = null) => {
+      sendError(res, status, substatus, detail, extra, req.method === "HEAD");
+      return { status, substatus };
+    };
+
+    const parsed = parseRequestPath(req.url);
+    if (!parsed.ok) return fail(400, 0, parsed.reason);
+    if (parsed.segments.some(isHiddenSegment)) return fail(404, 8, "The request filtering module hides this path (hidden segment).");
+
+    const mapped = mapUrlPath(site, parsed.segments);
+    if (!mapped) return fail(404, 0, `Site "${site.name}" has no root virtual directory.`);
+
+    // SSL, then authentication: both happen before any handler looks for the file.
+    const auth = effectiveAuth(this.config, site.name, parsed.path);
+    if (auth.requireSsl === true) return fail(403, 4, "SSL is required to view this resource (access sslFlags=Ssl).");
+    if (auth.anonymous !== true) {
+      // IIS schema default for both is false when nothing sets them.
+      if (auth.windows === true) return fail(401, 2, "Anonymous access is disabled; Windows authentication is required.", { "WWW-Authenticate": ["Negotiate", "NTLM"] });
+      return fail(401, 2, "No authentication method is enabled for this resource.");
+    }
+
+    const method = req.method ?? "GET";
+    if (this.lab.sharePoint && isSharePointSite(site) && !isExcluded(parsed.segments, this.lab.sharePoint.excludedPaths)) {
+      sendError(res, 404, 0, "SharePoint: the file or folder does not exist (not an excluded managed path).", { MicrosoftSharePointTeamServices: "12.0.0.6219" }, method === "HEAD");
+      return { status: 404, substatus: 0 };
+    }
+    const root = await resolveLabPath(this.lab, mapped.physicalPath);
+    if (root.kind !== "directory") {
+      const why = root.kind === "outside" ? root.reason : root.kind === "missing" ? `${root.missingAt} does not exist` : "it is a file";
+      return fail(500, 19, `Cannot read configuration file: the physical path of ${mapped.vdirPath} (${mapped.physicalPath}) is not a folder: ${why}. Error Code 0x80070003`);
+    }
+
+    const last = parsed.segments[parsed.segments.length - 1] ?? "";
+    if (last.toLowerCase().endsWith(".asmx") && mapped.appPath !== "/") {
+      // Stand-in for an ASP.NET web service in an existing application (the lab has no ASP.NET).
+      if (method !== "GET" && method !== "HEAD" && method !== "POST") return fail(405, 0, `${method} is not allowed here.`, { Allow: "GET, HEAD, POST" });
+      return sendAsmx(res, method, mapped.appPath, last);
+    }
+
+    const target = await resolveLabPath(this.lab, mapped.physicalPath, mapped.rest);
+    if (target.kind === "missing" || target.kind === "outside") return fail(404, 0, "The resource you are looking for has been removed, had its name changed, or is temporarily unavailable.");
+
+    let file = target.path;
+    if (target.kind === "directory") {
+      if (!parsed.trailingSlash && parsed.segments.length > 0) {
+        res.statusCode = 301;
+        res.setHeader("Location", encodeURI(parsed.path + "/"));
+        res.setHeader("Content-Type", "text/html; charset=UTF-8");
+        res.end(method === "HEAD" ? undefined : `<head><title>Document Moved</title></head><body><h1>Object Moved</h1>This document may be found <a href="${escapeHtml(parsed.path)}/">here</a></body>`);
+        return { status: 301, substatus: 0 };
+      }
+      let doc: string | null = null;
+      for (const name of DEFAULT_DOCUMENTS) {
+        const d = await resolveLabPath(this.lab, mapped.physicalPath, [...mapped.rest, name]);
+        if (d.kind === "file") {
+          doc = d.path;
+          break;
+        }
+      }
+      if (doc === null) {
+        const deniedDir = await this.aclDenies(site, parsed.path, mapped.physicalPath, mapped.rest);
+        if (deniedDir) return fail(401, 3, ACL_DENIED, deniedDir);
+        return fail(403, 14, "A default document is not configured for the requested URL, and directory browsing is not enabled on the server.");
+      }
+      file = doc;
+    }
+
+    const denied = await this.aclDenies(site, parsed.path, mapped.physicalPath, [...mapped.rest, ...(file === target.path ? [] : [path.basename(file)])]);
+    if (denied) return fail(401, 3, ACL_DENIED, denied);
+
+    const type = MIME_TYPES[path.extname(file).toLowerCase()];
+    if (type === undefined) return fail(404, 3, "The page you are requesting cannot be served because of the extension configuration (no MIME map).");
+    if (method !== "GET" && method !== "HEAD") return fail(405, 0, `The HTTP verb ${method} used to access this page is not allowed.`, { Allow: "GET, HEAD" });
+
+    const st = await fs.stat(file);
+    res.statusCode = 200;
+    res.setHeader("Content-Type", type);
+    res.setHeader("Content-Length", String(st.size));
+    res.setHeader("Last-Modified", st.mtime.toUTCString());
+    res.setHeader("Accept-Ranges", "bytes");
+    if (method === "HEAD") {
+      res.end();
+      return { status: 200, substatus: 0 };
+    }
+    await new Promise<void>((resolve, reject) => {
+      const stream = createReadStream(file);
+      stream.on("error", reject);
+      res.on("close", resolve);
+      stream.pipe(res);
+    }).catch(() => res.destroy());
+    return { status: 200, substatus: 0 };
+  }
+
+  /** null when the anonymous user may read; otherwise the extra headers of the 401.3 (challenges when Windows auth is on). */
+  private async aclDenies(site: IisSite, urlPath: string, physicalPath: string, rest: string[]): Promise<Record<string, string[]> | null> {
+    const hook = this.options.anonymousCanRead;
+    if (!hook) return null;
+    const base = normalizeWindowsPath(physicalPath, this.lab.env);
+    const windowsPath = [base.replace(/\\+$/, ""), ...rest].join("\\");
+    if (await hook({ labDir: this.dir, site: site.name, urlPath, windowsPath })) return null;
+    const auth = effectiveAuth(this.config, site.name, urlPath);
+    return auth.windows === true ? { "WWW-Authenticate": ["Negotiate", "NTLM"] } : {};
+  }
+}
+
+/** W3SVC stopped: no binding is answered. */
+function stoppedPlan(plan: BindingPlan): BindingPlan {
+  const reason = "the World Wide Web Publishing Service (W3SVC) is stopped";
+  const seen = new Set<string>();
+  const notServed = [...plan.notServed];
+  for (const s of plan.served) {
+    const k = `${s.site}|${s.binding}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    notServed.push({ site: s.site, binding: s.binding, protocol: "http", reason });
+  }
+  return { served: [], notServed, listeners: [] };
+}
+
+/** SharePoint extends the Default Web Site (KB 920659 cause 7). */
+function isSharePointSite(site: IisSite): boolean {
+  return site.id === 1 || site.name.toLowerCase() === "default web site";
+}
+
+function isExcluded(segments: readonly string[], excludedPaths: readonly string[]): boolean {
+  const lower = segments.map((s) => s.toLowerCase());
+  return excludedPaths.some((p) => {
+    const ex = p.split("/").filter((x) => x !== "").map((x) => x.toLowerCase());
+    return ex.length > 0 && ex.length <= lower.length && ex.every((x, i) => x === lower[i]);
+  });
+}
+
+function key(address: string, configPort: number): string {
+  return `${address}|${configPort}`;
+}
+
+const REASONS: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  500: "Internal Server Error",
+};
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** An IIS-style detailed error page: "HTTP Error 404.0 - Not Found" (what local requests see by default). */
+function sendError(
+  res: http.ServerResponse,
+  status: number,
+  substatus: number,
+  detail: string,
+  extra: Record<string, string | string[]> | null,
+  headOnly = false,
+): void {
+  const title = `HTTP Error ${status}.${substatus} - ${REASONS[status] ?? "Error"}`;
+  const body = `<!DOCTYPE html>\r\n<html><head><title>${title}</title></head><body><h3>${title}</h3><p>${escapeHtml(detail)}</p></body></html>\r\n`;
+  res.statusCode = status;
+  for (const [k, v] of Object.entries(extra ?? {})) res.setHeader(k, v);
+  res.setHeader("Content-Type", "text/html");
+  res.setHeader("Content-Length", String(Buffer.byteLength(body)));
+  res.end(headOnly ? undefined : body);
+}
+
+function sendAsmx(res: http.ServerResponse, method: string, appPath: string, file: string): { status: number; substatus: number } {
+  const body =
+    method === "POST"
+      ? `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><LabResponse xmlns="urn:wsus-iis:lab" app="${escapeHtml(appPath)}" service="${escapeHtml(file)}"/></soap:Body></soap:Envelope>`
+      : `<html><head><title>${escapeHtml(file)}</title></head><body>Web service ${escapeHtml(appPath)}/${escapeHtml(file)} (wsus-iis lab)</body></html>`;
+  res.statusCode = 200;
+  res.setHeader("Content-Type", method === "POST" ? "text/xml; charset=utf-8" : "text/html; charset=utf-8");
+  res.setHeader("Content-Length", String(Buffer.byteLength(body)));
+  res.end(method === "HEAD" ? undefined : body);
+  return { status: 200, substatus: 0 };
+}

@@ -1,0 +1,276 @@
+import { promises as fsp } from "node:fs";
+import * as path from "node:path";
+import { z } from "zod";
+import { canonicalOrder, inheritFrom, type LabAce } from "./acl";
+import { formatWindowsPath, kindOf, parseWindowsPath, resolveHostPath, writeAtomic } from "./fs";
+
+/** `DIR/lab.json`: everything about the simulated server that is not a file on its drives. */
+export const LAB_SCHEMA_ID = "wsus-iis/lab@1";
+
+export const LabAceSchema = z.object({
+  principal: z.string().min(1),
+  type: z.enum(["allow", "deny"]).default("allow"),
+  rights: z.string().min(1),
+  inherited: z.boolean().default(false),
+  oi: z.boolean().default(false),
+  ci: z.boolean().default(false),
+  io: z.boolean().default(false),
+  np: z.boolean().default(false),
+});
+
+export const LabGroupSchema = z.object({ comment: z.string().default(""), members: z.array(z.string()).default([]) });
+
+export const LabStateSchema = z.looseObject({
+  schema: z.literal(LAB_SCHEMA_ID),
+  computerName: z.string().min(1).max(15),
+  /** Machine SID prefix of local accounts (S-1-5-21-a-b-c). */
+  machineSid: z.string().default("S-1-5-21-3623811015-3361044348-30300820"),
+  environment: z.record(z.string(), z.string()).default({}),
+  /** Windows path (as written) -> its explicit ACEs. */
+  acls: z.record(z.string(), z.array(LabAceSchema)).default({}),
+  /** Paths whose ACL does not inherit from the parent (icacls shows no (I) entries). Drive roots never inherit. */
+  protectedAcls: z.array(z.string()).default([]),
+  /** Local user accounts (besides the built-in ones). */
+  users: z.array(z.string()).default(["Administrator", "Guest", "DefaultAccount"]),
+  groups: z.record(z.string(), LabGroupSchema).default({}),
+  features: z
+    .object({
+      sharePoint: z.object({ installed: z.boolean().default(false), excludedPaths: z.array(z.string()).default([]) }).prefault({}),
+    })
+    .prefault({}),
+  services: z.record(z.string(), z.string()).default({}),
+  profile: z.string().optional(),
+  configuration: z.number().optional(),
+  breaks: z.array(z.union([z.number(), z.string()])).optional(),
+  spec: z.unknown().optional(),
+});
+
+export type LabState = z.infer<typeof LabStateSchema>;
+
+export class LabError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LabError";
+  }
+}
+
+export function labJsonPath(dir: string): string {
+  return path.join(dir, "lab.json");
+}
+
+export async function isLab(dir: string): Promise<boolean> {
+  try {
+    const raw = JSON.parse(await fsp.readFile(labJsonPath(dir), "utf8"));
+    return raw?.schema === LAB_SCHEMA_ID;
+  } catch {
+    return false;
+  }
+}
+
+export async function readLabState(dir: string): Promise<LabState> {
+  let text: string;
+  try {
+    text = await fsp.readFile(labJsonPath(dir), "utf8");
+  } catch {
+    throw new LabError(`${dir} is not a lab (no lab.json); create one with \`wsus-iis lab create ${dir}\``);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new LabError(`${labJsonPath(dir)}: not valid JSON: ${(e as Error).message}`);
+  }
+  const r = LabStateSchema.safeParse(raw);
+  if (!r.success) {
+    const first = r.error.issues[0];
+    throw new LabError(`${labJsonPath(dir)}: ${first.path.join(".") || "(root)"}: ${first.message}`);
+  }
+  return r.data;
+}
+
+export async function writeLabState(dir: string, state: LabState): Promise<void> {
+  await writeAtomic(labJsonPath(dir), JSON.stringify(state, null, 2) + "\n");
+}
+
+/** Environment lookup (case-insensitive), with the dynamic COMPUTERNAME. */
+export function envOf(state: LabState): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const [k, v] of Object.entries(state.environment)) m.set(k.toLowerCase(), v);
+  if (!m.has("computername")) m.set("computername", state.computerName);
+  return m;
+}
+
+// ---- ACL lookup ----
+
+export function aclKey(p: string): string {
+  return formatWindowsPath(parseWindowsPath(p)).toLowerCase();
+}
+
+function storedEntry(state: LabState, p: string): { key: string; aces: LabAce[] } | undefined {
+  const want = aclKey(p);
+  for (const [k, aces] of Object.entries(state.acls)) {
+    let kk: string;
+    try {
+      kk = aclKey(k);
+    } catch {
+      continue;
+    }
+    if (kk === want) return { key: k, aces: aces as LabAce[] };
+  }
+  return undefined;
+}
+
+export function isProtected(state: LabState, p: string): boolean {
+  const parsed = parseWindowsPath(p);
+  if (parsed.segments.length === 0) return true;
+  const want = aclKey(p);
+  return state.protectedAcls.some((x) => {
+    try {
+      return aclKey(x) === want;
+    } catch {
+      return false;
+    }
+  });
+}
+
+export function setProtected(state: LabState, p: string, value: boolean): void {
+  const want = aclKey(p);
+  state.protectedAcls = state.protectedAcls.filter((x) => aclKey(x) !== want);
+  if (value) state.protectedAcls.push(p);
+}
+
+/** The ACEs stored for the path itself (explicit ones; empty when it has no entry). */
+export function ownAces(state: LabState, p: string): LabAce[] {
+  return (storedEntry(state, p)?.aces ?? []).map((a) => ({ ...a }));
+}
+
+/** Replace the ACEs stored for a path (removes the entry when empty). */
+export function setOwnAces(state: LabState, p: string, aces: LabAce[]): void {
+  const existing = storedEntry(state, p);
+  const key = existing?.key ?? p;
+  if (aces.length === 0) delete state.acls[key];
+  else state.acls[key] = canonicalOrder(aces);
+}
+
+/** The ACL icacls shows for an existing path: its own ACEs, then what it inherits. */
+export async function effectiveAcl(labDir: string, state: LabState, winPath: string): Promise<LabAce[]> {
+  const parsed = parseWindowsPath(winPath);
+  let acl: LabAce[] = [];
+  for (let i = 0; i <= parsed.segments.length; i++) {
+    const p = formatWindowsPath({ drive: parsed.drive, segments: parsed.segments.slice(0, i) });
+    let isDir = true;
+    if (i === parsed.segments.length && i > 0) isDir = (await kindOf((await resolveHostPath(labDir, p)).hostPath)) !== "file";
+    const inherited = i === 0 || isProtected(state, p) ? [] : inheritFrom(acl, isDir);
+    const own = canonicalOrder(ownAces(state, p));
+    acl = [...own, ...inherited];
+  }
+  return acl;
+}
+
+// ---- accounts ----
+
+export interface Account {
+  /** Name as icacls prints it: `BUILTIN\Users`, `NT AUTHORITY\SYSTEM`, `WSUS01\IUSR_WSUS01`. */
+  display: string;
+  /** Name as `net localgroup` lists a member: local accounts without the computer name. */
+  memberName: string;
+  sid: string;
+  alias?: string;
+  kind: "wellknown" | "builtin-group" | "user" | "group";
+}
+
+const WELL_KNOWN: readonly { display: string; sid: string; alias?: string; short: string[] }[] = [
+  { display: "NT AUTHORITY\\SYSTEM", sid: "S-1-5-18", alias: "SY", short: ["system", "local system"] },
+  { display: "NT AUTHORITY\\LOCAL SERVICE", sid: "S-1-5-19", alias: "LS", short: ["local service"] },
+  { display: "NT AUTHORITY\\NETWORK SERVICE", sid: "S-1-5-20", alias: "NS", short: ["network service"] },
+  { display: "NT AUTHORITY\\Authenticated Users", sid: "S-1-5-11", alias: "AU", short: ["authenticated users"] },
+  { display: "NT AUTHORITY\\INTERACTIVE", sid: "S-1-5-4", alias: "IU", short: ["interactive"] },
+  { display: "NT AUTHORITY\\NETWORK", sid: "S-1-5-2", alias: "NU", short: ["network"] },
+  { display: "NT AUTHORITY\\SERVICE", sid: "S-1-5-6", alias: "SU", short: ["service"] },
+  { display: "NT AUTHORITY\\IUSR", sid: "S-1-5-17", short: ["iusr"] },
+  { display: "Everyone", sid: "S-1-1-0", alias: "WD", short: ["everyone"] },
+  { display: "CREATOR OWNER", sid: "S-1-3-0", alias: "CO", short: ["creator owner"] },
+  { display: "CREATOR GROUP", sid: "S-1-3-1", alias: "CG", short: ["creator group"] },
+  { display: "NT SERVICE\\TrustedInstaller", sid: "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464", short: ["trustedinstaller"] },
+  { display: "APPLICATION PACKAGE AUTHORITY\\ALL APPLICATION PACKAGES", sid: "S-1-15-2-1", alias: "AC", short: ["all application packages"] },
+  { display: "APPLICATION PACKAGE AUTHORITY\\ALL RESTRICTED APPLICATION PACKAGES", sid: "S-1-15-2-2", short: ["all restricted application packages"] },
+];
+
+const BUILTIN_GROUPS: readonly { name: string; rid: number; alias?: string }[] = [
+  { name: "Administrators", rid: 544, alias: "BA" },
+  { name: "Users", rid: 545, alias: "BU" },
+  { name: "Guests", rid: 546, alias: "BG" },
+  { name: "Power Users", rid: 547, alias: "PU" },
+  { name: "Backup Operators", rid: 551, alias: "BO" },
+  { name: "Remote Desktop Users", rid: 555, alias: "RD" },
+  { name: "IIS_IUSRS", rid: 568, alias: "IS" },
+];
+
+const FIXED_USER_RIDS: Record<string, number> = { administrator: 500, guest: 501, defaultaccount: 503, wdagutilityaccount: 504 };
+
+/** Every account the lab knows. */
+export function accounts(state: LabState): Account[] {
+  const out: Account[] = [];
+  for (const w of WELL_KNOWN) out.push({ display: w.display, memberName: w.display, sid: w.sid, alias: w.alias, kind: "wellknown" });
+  for (const b of BUILTIN_GROUPS) out.push({ display: `BUILTIN\\${b.name}`, memberName: b.name, sid: `S-1-5-32-${b.rid}`, alias: b.alias, kind: "builtin-group" });
+  let next = 1000;
+  const cn = state.computerName.toUpperCase();
+  for (const u of state.users) {
+    const rid = FIXED_USER_RIDS[u.toLowerCase()] ?? next++;
+    const alias = rid === 500 ? "LA" : rid === 501 ? "LG" : undefined;
+    out.push({ display: `${cn}\\${u}`, memberName: u, sid: `${state.machineSid}-${rid}`, alias, kind: "user" });
+  }
+  for (const g of Object.keys(state.groups)) {
+    if (BUILTIN_GROUPS.some((b) => b.name.toLowerCase() === g.toLowerCase())) continue;
+    out.push({ display: `${cn}\\${g}`, memberName: g, sid: `${state.machineSid}-${next++}`, kind: "group" });
+  }
+  return out;
+}
+
+const LOCAL_DOMAINS = ["builtin", "nt authority", "nt service", "application package authority", "."];
+
+/** Resolve an account name as Windows' LookupAccountName would (`Users`, `BUILTIN\Users`, `*S-1-5-32-545`, `.\x`, `WSUS01\x`). */
+export function resolveAccount(state: LabState, name: string): Account | null {
+  const all = accounts(state);
+  const n = name.trim();
+  const sidForm = /^\*?(S-1-[0-9-]+)$/i.exec(n);
+  if (sidForm) return all.find((a) => a.sid.toUpperCase() === sidForm[1].toUpperCase()) ?? null;
+  const lower = n.toLowerCase();
+  const i = lower.lastIndexOf("\\");
+  const domain = i >= 0 ? lower.slice(0, i) : null;
+  const bare = i >= 0 ? lower.slice(i + 1) : lower;
+  const cn = state.computerName.toLowerCase();
+  if (domain !== null && !LOCAL_DOMAINS.includes(domain) && domain !== cn) return null;
+  return (
+    all.find((a) => a.display.toLowerCase() === lower) ??
+    all.find((a) => {
+      const d = a.display.toLowerCase();
+      const aBare = d.slice(d.lastIndexOf("\\") + 1);
+      if (aBare !== bare) {
+        const w = WELL_KNOWN.find((x) => x.sid === a.sid);
+        if (!(domain === null && w?.short.includes(bare))) return false;
+      }
+      if (domain === null || domain === ".") return true;
+      if (domain === cn) return a.kind === "user" || a.kind === "group";
+      return d.startsWith(domain + "\\");
+    }) ??
+    null
+  );
+}
+
+/** Look up an SDDL trustee (alias like BA or a SID). */
+export function accountBySddl(state: LabState, trustee: string): Account | null {
+  const all = accounts(state);
+  const t = trustee.toUpperCase();
+  if (t.startsWith("S-1-")) return all.find((a) => a.sid.toUpperCase() === t) ?? null;
+  return all.find((a) => a.alias === t) ?? null;
+}
+
+export async function hostPathExists(p: string): Promise<boolean> {
+  try {
+    await fsp.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
