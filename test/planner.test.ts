@@ -44,13 +44,13 @@ describe("planner", () => {
       it(`converges every single break and all together in the model (${profile}, configuration ${configuration})`, () => {
         for (const [name, brk] of Object.entries(BREAKS)) {
           if (name === "1" && profile === "modern") continue; // built-in IUSR: no membership to remove
-          const h = healthy({ profile, configuration, repairs: { reinstallSelfUpdate: true } });
+          const h = healthy({ profile, configuration, repairs: { reinstallSelfUpdate: true, addIusrToUsers: true } });
           brk(h);
           const p = plan(h.spec, h.state);
           expect(p.steps.length, name).toBeGreaterThan(0);
           expect(converged(h, p), name).toEqual([]);
         }
-        const all = healthy({ profile, configuration, repairs: { reinstallSelfUpdate: true } });
+        const all = healthy({ profile, configuration, repairs: { reinstallSelfUpdate: true, addIusrToUsers: true } });
         for (const [name, brk] of Object.entries(BREAKS)) if (!(name === "1" && profile === "modern")) brk(all);
         expect(converged(all, plan(all.spec, all.state))).toEqual([]);
       });

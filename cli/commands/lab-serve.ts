@@ -1,3 +1,4 @@
+import { labAnonymousCanRead } from "../../lab/http/anonymousAcl";
 import type { Command } from "commander";
 import { EvidenceError } from "../../core/evidence/errors";
 import { LabError } from "../../lab/http/drive";
@@ -57,6 +58,7 @@ export async function runLabServe(dir: string, options: LabServeOptions, io: Lab
   try {
     server = await serveLab(dir, {
       portMap,
+      anonymousCanRead: labAnonymousCanRead,
       onWarning: (m) => io.stderr(`wsus-iis lab serve: ${m}\n`),
     });
   } catch (e) {

@@ -42,6 +42,21 @@ export const selfUpdateAcl: Rule = {
     const member =
       anon.implicitUsersMember ||
       (usersGroup ? usersGroup.members.some((m) => principal(m, computer).key === anonKey) : null);
+    // KB 920659 cause 1 names both: the folder's permissions, and the anonymous account removed from
+    // Users (which also locks it out of every other folder IIS serves anonymously). Re-adding a group
+    // member is opt-in; until then an explicit ACE keeps at least SelfUpdate readable.
+    const optIn = layout.spec.repairs.addIusrToUsers;
+    if (member === false) {
+      findings.push(
+        f.fail({
+          target: "Users",
+          message: `${anon.principal} is not a member of the local Users group`,
+          repair: optIn
+            ? [{ kind: "add-group-member", group: "Users", member: anon.principal }]
+            : [manual(`re-add the anonymous account to Users: net localgroup Users ${anon.principal} /add (opt in with repairs.addIusrToUsers)`)],
+        }),
+      );
+    }
     const keys = new Set([anonKey, SID.everyone, ...(member ? [SID.users] : [])]);
     const direct = hasRights(acl, keys, "RX", computer);
     if (!direct.ok) {
@@ -53,20 +68,15 @@ export const selfUpdateAcl: Rule = {
             remediation: "collect `net localgroup Users` into the evidence (localGroups.Users)",
           }),
         );
-      } else if (!member) {
+      } else if (!member && !optIn) {
         findings.push(
           f.fail({
             target: folder,
-            message: `${anon.principal} is not a member of Users and has no Read & Execute on ${folder}`,
-            // KB: membership in Users, or the rights granted to the account itself. Re-adding a group
-            // member is opt-in; an explicit ACE is the minimal automatic fix.
-            repair: layout.spec.repairs.addIusrToUsers
-              ? [{ kind: "add-group-member", group: "Users", member: anon.principal }]
-              : [{ kind: "grant-acl", path: folder, principal: anon.principal, rights: "RX" }],
-            remediation: layout.spec.repairs.addIusrToUsers ? undefined : `(or re-add it to Users: net localgroup Users ${anon.principal} /add; opt in with repairs.addIusrToUsers)`,
+            message: `${anon.principal} has no Read & Execute on ${folder} (not through Users, not of its own)`,
+            repair: [{ kind: "grant-acl", path: folder, principal: anon.principal, rights: "RX" }],
           }),
         );
-      } else if (!findings.length) {
+      } else if (member && !findings.length) {
         findings.push(
           f.fail({
             target: folder,

@@ -28,13 +28,25 @@ describe("selfupdate-acl (cause 1)", () => {
     expect(run(selfUpdateAcl, h)).toEqual([]);
   });
 
-  it("fails when IUSR_<COMPUTER> left Users and has no ACE of its own; an explicit ACE satisfies the KB", () => {
+  it("fails when IUSR_<COMPUTER> left Users (membership is an opt-in repair) and grants it RX meanwhile", () => {
     const h = withAces(healthy(), BASE());
     h.state.groups = { users: { name: "Users", members: ["NT AUTHORITY\\Authenticated Users"] } };
     const f = run(selfUpdateAcl, h);
-    expect(f).toEqual([expect.objectContaining({ cause: 1, status: "fail", message: expect.stringContaining("IUSR_WSUS01 is not a member of Users") })]);
+    expect(f.map((x) => [x.target, x.message])).toEqual([
+      ["Users", "IUSR_WSUS01 is not a member of the local Users group"],
+      ["C:\\Program Files\\Update Services\\Selfupdate", expect.stringContaining("IUSR_WSUS01 has no Read & Execute")],
+    ]);
+    expect(f[0].repair).toEqual([expect.objectContaining({ kind: "manual", text: expect.stringContaining("net localgroup Users IUSR_WSUS01 /add") })]);
+    expect(f[1].repair).toEqual([{ kind: "grant-acl", path: "C:\\Program Files\\Update Services\\Selfupdate", principal: "IUSR_WSUS01", rights: "RX" }]);
+    // an explicit ACE serves SelfUpdate; the membership finding stays (KB: "removed from the Users group")
     withAces(h, [...BASE(), ace("WSUS01\\IUSR_WSUS01", null, "RX")]);
-    expect(run(selfUpdateAcl, h)).toEqual([]);
+    expect(run(selfUpdateAcl, h).map((x) => x.target)).toEqual(["Users"]);
+  });
+
+  it("with repairs.addIusrToUsers the membership is the one automatic fix", () => {
+    const h = withAces(healthy({ repairs: { addIusrToUsers: true } }), BASE());
+    h.state.groups = { users: { name: "Users", members: [] } };
+    expect(run(selfUpdateAcl, h).flatMap((x) => x.repair)).toEqual([{ kind: "add-group-member", group: "Users", member: "IUSR_WSUS01" }]);
   });
 
   it("fails per missing principal and says which part (folder / children) lacks the rights", () => {
