@@ -1,0 +1,121 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Ajv from "ajv-draft-04";
+import addFormats from "ajv-formats";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RULES } from "../core/rules";
+import { createLab } from "../lab/create";
+import { collectEvidence } from "../lab/evidence";
+import { cli } from "./support/cli";
+
+const dir = mkdtempSync(join(tmpdir(), "wsus-cli-check-"));
+const file = (name: string) => join(dir, name);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+beforeAll(async () => {
+  for (const [name, breaks] of [["healthy", []], ["broken", [1, 3, 4, 5, 6, 7, 8]]] as const) {
+    await createLab(file(`lab-${name}`), { configuration: 2, profile: "kb920659", breaks: [...breaks] });
+    writeFileSync(file(`${name}.json`), JSON.stringify(await collectEvidence(file(`lab-${name}`))));
+  }
+  // the real IIS Express file from the fixtures: a real applicationHost.config without any WSUS
+  const xml = readFileSync(join(__dirname, "..", "..", "shared", "fixtures", "applicationhost", "iisexpress-applicationhost.config"), "utf8");
+  writeFileSync(file("iisexpress.json"), JSON.stringify({ schema: "wsus-iis/evidence@1", computerName: "DEV01", applicationHostConfig: xml }));
+}, 60_000);
+
+const noStack = (s: string) => expect(s).not.toMatch(/\n\s+at .+\(.*:\d+:\d+\)/);
+
+describe("wsus-iis check --evidence", () => {
+  it("exit 0 and COMPLIANT for a healthy server", () => {
+    const r = cli(["check", "--evidence", file("healthy.json"), "--configuration", "2"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^WSUS01 \[evidence:.*healthy\.json\]: COMPLIANT/);
+  });
+
+  it("all KB causes at once: exit 1, every cause reported, each with a fix", () => {
+    const r = cli(["check", "--evidence", file("broken.json"), "--configuration", "2", "--format", "json"]);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.compliant).toBe(false);
+    const fails = out.findings.filter((f: { status: string }) => f.status === "fail");
+    expect(new Set(fails.map((f: { cause: number }) => f.cause))).toEqual(new Set([1, 3, 4, 5, 6, 7, 8]));
+    expect(fails.every((f: { remediation: string }) => f.remediation.length > 0)).toBe(true);
+    const text = cli(["check", "--evidence", file("broken.json"), "--configuration", "2"]).stdout;
+    for (const c of [1, 3, 4, 5, 6, 7, 8]) expect(text).toContain(`[cause ${c}] FAIL`);
+    expect(text).toContain("fix: ");
+  });
+
+  it("SARIF output validates against the SARIF 2.1.0 schema", () => {
+    const r = cli(["check", "--evidence", file("broken.json"), "--configuration", "2", "--format", "sarif", "--output", file("out.sarif")]);
+    expect(r.code).toBe(1);
+    const sarif = JSON.parse(readFileSync(file("out.sarif"), "utf8"));
+    const schema = JSON.parse(readFileSync(require.resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"), "utf8"));
+    const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false } as never);
+    addFormats(ajv as never);
+    const validate = ajv.compile(schema);
+    expect(validate(sarif), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
+    expect(sarif.runs[0].results.length).toBeGreaterThan(6);
+  });
+
+  it("JUnit output has one testcase per rule", () => {
+    const r = cli(["check", "--evidence", file("broken.json"), "--configuration", "2", "--format", "junit"]);
+    expect(r.code).toBe(1);
+    expect((r.stdout.match(/<testcase /g) ?? []).length).toBe(RULES.length);
+    expect(r.stdout).toMatch(/<failure /);
+  });
+
+  it("judges a real, non-WSUS applicationHost.config (IIS Express fixture) without crashing", () => {
+    const r = cli(["check", "--evidence", file("iisexpress.json"), "--format", "json"]);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.findings.map((f: { rule: string }) => f.rule)).toContain("selfupdate-vdir");
+    // no site is named "Default Web Site": the site with IIS id 1 (WebSite1) plays its role
+    expect(out.findings.find((f: { rule: string }) => f.rule === "layout-vdirs").message).toBe("virtual directory /Content is missing on WebSite1");
+    expect(out.findings.find((f: { rule: string }) => f.rule === "default-site-loopback")).toBeUndefined();
+  });
+});
+
+describe("bad input: exit 2, a clear message naming the field, no stack trace", () => {
+  it.each([
+    [["check", "--evidence", "/nonexistent/e.json"], /cannot read evidence file \/nonexistent\/e\.json: ENOENT/],
+    [["check"], /check needs --evidence FILE or --target/],
+    [["check", "--evidence", "EVID", "--configuration", "3"], /--configuration: expected 1 or 2, got "3"/],
+    [["check", "--evidence", "EVID", "--profile", "kb"], /profile \(--profile\): Invalid option: expected one of "kb920659"\|"modern", got "kb"/],
+    [["check", "--evidence", "EVID", "--format", "xml"], /--format: expected one of text, json, sarif, junit, got "xml"/],
+  ])("%j", (args, message) => {
+    const r = cli(args.map((a) => (a === "EVID" ? file("healthy.json") : a)));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    noStack(r.stderr);
+  });
+
+  it("config file with a bad port names the field and value", () => {
+    writeFileSync(file("bad.yaml"), "configuration: 2\nadminSite:\n  httpPort: 70000\n");
+    const r = cli(["check", "--evidence", file("healthy.json"), "--config", file("bad.yaml")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("adminSite.httpPort: expected 1..65535, got 70000");
+    noStack(r.stderr);
+  });
+
+  it("hostile names are refused at validation", () => {
+    writeFileSync(file("hostile.json"), JSON.stringify({ defaultSite: { name: 'x" & calc & "' }, installDir: "C:\\Program Files\\%PATH%" }));
+    const r = cli(["check", "--evidence", file("healthy.json"), "--config", file("hostile.json")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('defaultSite.name: expected a site name of letters, digits, space and . _ - ( ) only, got "x\\" & calc & \\""');
+    expect(r.stderr).toContain("installDir: expected an absolute Windows path");
+  });
+
+  it.each([
+    ["not JSON", "{", /is not valid JSON/],
+    ["wrong schema", JSON.stringify({ schema: "other@1", applicationHostConfig: "<configuration/>" }), /evidence: schema: Invalid input: expected "wsus-iis\/evidence@1", got "other@1"/],
+    ["malformed XML", JSON.stringify({ schema: "wsus-iis/evidence@1", applicationHostConfig: "<configuration><sites></configuration>" }), /applicationHostConfig: not well-formed XML at line 1, column \d+/],
+    ["garbled icacls", JSON.stringify({ schema: "wsus-iis/evidence@1", applicationHostConfig: "<configuration/>", acls: { "C:\\x": "C:\\x ???\r\n   garbage here\r\n" } }), /acls\["C:\\\\x"\]/],
+  ])("evidence: %s", (_name, content, message) => {
+    writeFileSync(file("bad-evidence.json"), content);
+    const r = cli(["check", "--evidence", file("bad-evidence.json")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    noStack(r.stderr);
+  });
+});

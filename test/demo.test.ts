@@ -1,0 +1,24 @@
+import { describe, expect, it } from "vitest";
+import { cli } from "./support/cli";
+
+describe("the demo (npm start): break, detect, repair, prove over HTTP", () => {
+  it.each([
+    [["demo"]],
+    [["demo", "--configuration", "1", "--profile", "modern", "--break", "2,5,6,8,missing-vdir"]],
+  ])("%j ends green after being red", (args) => {
+    const r = cli(args);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/NOT COMPLIANT/);
+    expect(r.stdout).toMatch(/^FAILED\.$/m);
+    expect(r.stdout).toMatch(/apply: applied; backup wsus-iis-[0-9A-Za-z-]+; 2 round trips/);
+    expect(r.stdout).toMatch(/^OK: a client can self-update\.$/m);
+    expect(r.stdout).toMatch(/✔ before: \d+ problems, probe red → after: 0 problems, probe green/);
+  });
+
+  it("bad options are named", () => {
+    const r = cli(["demo", "--break", "9"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--break: .*9/);
+  });
+});
