@@ -21,6 +21,10 @@ const BENCHES: Bench[] = [
     title: "applicationHost.config parse + evaluate",
     run: async () => (await import("./apphost.js")).benchRows(),
   },
+  {
+    title: "fleet: round trips and 1,000-server check",
+    run: async () => (await import("./fleet.js")).benchRows(),
+  },
 ];
 
 function verdict(r: BenchRow): string {

@@ -74,6 +74,9 @@ export async function readLabState(dir: string): Promise<LabState> {
   } catch {
     throw new LabError(`${dir} is not a lab (no lab.json); create one with \`wsus-iis lab create ${dir}\``);
   }
+  // Every emulated command reads lab.json; re-validating identical text is wasted work on big fleets.
+  const cached = parsedCache.get(dir);
+  if (cached && cached.text === text) return structuredClone(cached.state);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -85,8 +88,13 @@ export async function readLabState(dir: string): Promise<LabState> {
     const first = r.error.issues[0];
     throw new LabError(`${labJsonPath(dir)}: ${first.path.join(".") || "(root)"}: ${first.message}`);
   }
+  if (parsedCache.size >= PARSED_CACHE_MAX) parsedCache.delete(parsedCache.keys().next().value!);
+  parsedCache.set(dir, { text, state: structuredClone(r.data) });
   return r.data;
 }
+
+const PARSED_CACHE_MAX = 4096;
+const parsedCache = new Map<string, { text: string; state: LabState }>();
 
 export async function writeLabState(dir: string, state: LabState): Promise<void> {
   await writeAtomic(labJsonPath(dir), JSON.stringify(state, null, 2) + "\n");
