@@ -153,65 +153,8 @@ export function splitCommandLine(line: string): SimpleCommand[] {
   return commands;
 }
 
-/** CommandLineToArgvW. */
-export function commandLineToArgv(cmd: string): string[] {
-  const args: string[] = [];
-  let i = 0;
-  const n = cmd.length;
-  while (i < n && (cmd[i] === " " || cmd[i] === "\t")) i++;
-  if (i >= n) return args;
-  // argv[0]: quotes only
-  let prog = "";
-  if (cmd[i] === '"') {
-    i++;
-    while (i < n && cmd[i] !== '"') prog += cmd[i++];
-    if (i < n) i++;
-  } else {
-    while (i < n && cmd[i] !== " " && cmd[i] !== "\t") prog += cmd[i++];
-  }
-  args.push(prog);
-  for (;;) {
-    while (i < n && (cmd[i] === " " || cmd[i] === "\t")) i++;
-    if (i >= n) break;
-    let arg = "";
-    let inQuotes = false;
-    while (i < n) {
-      const c = cmd[i];
-      if (!inQuotes && (c === " " || c === "\t")) break;
-      if (c === "\\") {
-        let count = 0;
-        while (i < n && cmd[i] === "\\") {
-          count++;
-          i++;
-        }
-        if (cmd[i] === '"') {
-          arg += "\\".repeat(Math.floor(count / 2));
-          if (count % 2 === 1) {
-            arg += '"';
-            i++;
-          }
-        } else {
-          arg += "\\".repeat(count);
-        }
-        continue;
-      }
-      if (c === '"') {
-        if (inQuotes && cmd[i + 1] === '"') {
-          arg += '"';
-          i += 2;
-          continue;
-        }
-        inQuotes = !inQuotes;
-        i++;
-        continue;
-      }
-      arg += c;
-      i++;
-    }
-    args.push(arg);
-  }
-  return args;
-}
+/** CommandLineToArgvW: one implementation for the product and the lab (core/commands/argv.ts). */
+export { parseWindowsCommandLine as commandLineToArgv } from "../core/commands/argv";
 
 /** Quote one argument so CommandLineToArgvW gives it back unchanged (for building command lines). */
 export function quoteArg(arg: string): string {

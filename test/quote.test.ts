@@ -16,8 +16,13 @@ describe("Windows command-line parsing (CommandLineToArgvW rules)", () => {
     ['"a""b"', ['a"b']],
     ['  spaced\t\targs  ', ["spaced", "args"]],
     ['""', [""]],
-  ])("%s", (line, argv) => {
-    expect(parseWindowsCommandLine(line)).toEqual(argv);
+  ])("argument %s", (line, argv) => {
+    expect(parseWindowsCommandLine(`prog ${line}`)).toEqual(["prog", ...argv]);
+  });
+
+  it("the program name knows only quotes (backslashes are literal)", () => {
+    expect(parseWindowsCommandLine('"C:\\Program Files\\x\\" /y')).toEqual(["C:\\Program Files\\x\\", "/y"]);
+    expect(parseWindowsCommandLine("%windir%\\system32\\inetsrv\\appcmd.exe list site")).toEqual(["%windir%\\system32\\inetsrv\\appcmd.exe", "list", "site"]);
   });
 });
 
