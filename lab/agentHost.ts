@@ -15,8 +15,9 @@ export class LabAgentHost implements AgentHost {
   constructor(
     readonly dir: string,
     options: LabServerOptions = {},
+    server?: LabServer,
   ) {
-    this.server = new LabServer(dir, options);
+    this.server = server ?? new LabServer(dir, options);
   }
 
   run(commandLine: string) {

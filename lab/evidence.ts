@@ -1,12 +1,14 @@
 import { promises as fsp } from "node:fs";
-import { EVIDENCE_SCHEMA_ID, Evidence } from "../core/evidence/schema";
+import type { CollectParams } from "../core/agent/protocol";
+import { APPHOST_PATH, collect, collectCommands, expand } from "../core/agent/runner";
+import { Evidence } from "../core/evidence/schema";
 import { expandEnv, pathKey } from "../core/model/paths";
-import { quoteArg } from "./cmdline";
-import { APPHOST_CONFIG, readSites, XmlDoc } from "./appHost";
+import { readSites, XmlDoc } from "./appHost";
+import { LabAgentHost } from "./agentHost";
 import { labLayout } from "./create";
 import { resolveHostPath } from "./fs";
-import { LabServer } from "./shell";
-import { LabError, readLabState } from "./state";
+import type { LabServer } from "./shell";
+import { readLabState } from "./state";
 
 /**
  * A `wsus-iis/evidence@1` bundle read from a lab the way the collection script reads a real server:
@@ -23,17 +25,15 @@ export interface CollectEvidenceOptions {
   server?: LabServer;
 }
 
+async function collectParams(dir: string, options: Omit<CollectEvidenceOptions, "server">): Promise<CollectParams> {
+  const { layout } = await labLayout(dir);
+  return { aclPaths: options.paths ?? (await defaultPaths(dir)), groups: options.groups ?? ["Users"], fileDirs: [layout.selfUpdatePath] };
+}
+
 /** The commands collectEvidence runs, in order, for a given lab (useful for transports and benchmarks). */
 export async function evidenceCommands(dir: string, options: Omit<CollectEvidenceOptions, "server"> = {}): Promise<string[]> {
-  const { layout } = await labLayout(dir);
-  const paths = options.paths ?? (await defaultPaths(dir));
-  return [
-    "hostname",
-    `type ${quoteArg(APPHOST_CONFIG)}`,
-    ...paths.map((p) => `icacls ${quoteArg(p)}`),
-    ...(options.groups ?? ["Users"]).map((g) => `net localgroup ${quoteArg(g)}`),
-    `dir /s /b /a-d ${quoteArg(layout.selfUpdatePath)}`,
-  ];
+  const state = await readLabState(dir);
+  return collectCommands(await collectParams(dir, options), expand(APPHOST_PATH, state.environment));
 }
 
 async function defaultPaths(dir: string): Promise<string[]> {
@@ -58,49 +58,9 @@ async function defaultPaths(dir: string): Promise<string[]> {
   return out;
 }
 
+/** Evidence through the agent's own collect (core/agent/runner.ts) on the lab's command emulation. */
 export async function collectEvidence(dir: string, options: CollectEvidenceOptions = {}): Promise<Evidence> {
-  const server = options.server ?? new LabServer(dir);
-  const { layout } = await labLayout(dir);
-  const state = await readLabState(dir);
-
-  const run = async (line: string) => server.run(line);
-
-  const hostname = await run("hostname");
-  const config = await run(`type ${quoteArg(APPHOST_CONFIG)}`);
-  if (config.exitCode !== 0) throw new LabError(`cannot read applicationHost.config: ${config.stderr.trim()}`);
-
-  const acls: Record<string, string> = {};
-  for (const p of options.paths ?? (await defaultPaths(dir))) {
-    const r = await run(`icacls ${quoteArg(p)}`);
-    if (r.exitCode === 0) acls[p] = r.stdout;
-  }
-
-  const localGroups: Record<string, string> = {};
-  for (const g of options.groups ?? ["Users"]) {
-    const r = await run(`net localgroup ${quoteArg(g)}`);
-    if (r.exitCode === 0) localGroups[g] = r.stdout;
-  }
-
-  const folder = layout.selfUpdatePath;
-  const listing = await run(`dir /s /b /a-d ${quoteArg(folder)}`);
-  const prefix = folder.replace(/\\+$/, "").toLowerCase() + "\\";
-  const files =
-    listing.exitCode === 0
-      ? listing.stdout
-          .split(/\r?\n/)
-          .filter((l) => l.length > 0)
-          .map((l) => (l.toLowerCase().startsWith(prefix) ? l.slice(prefix.length) : l))
-      : [];
-
-  return Evidence.parse({
-    schema: EVIDENCE_SCHEMA_ID,
-    computerName: hostname.stdout.trim() || state.computerName,
-    collectedAt: new Date().toISOString(),
-    applicationHostConfig: config.stdout,
-    acls,
-    localGroups,
-    files: { [folder]: files },
-    sharePoint: { installed: state.features.sharePoint.installed, excludedPaths: state.features.sharePoint.excludedPaths },
-    environment: { ...state.environment },
-  });
+  const params = await collectParams(dir, options);
+  const { evidence } = await collect(new LabAgentHost(dir, {}, options.server), params);
+  return Evidence.parse(evidence);
 }

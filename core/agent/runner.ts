@@ -1,4 +1,5 @@
 import { quoteArg } from "../commands/quote";
+import { expandEnv } from "../model/paths";
 import { EVIDENCE_SCHEMA_ID, type Evidence } from "../evidence/schema";
 import { APPCMD } from "../plan/render";
 import type { AgentHost } from "./host";
@@ -11,13 +12,26 @@ import { AgentRequest, type AgentResponse, type ApplyParams, type ApplyResponse,
  */
 export const APPHOST_PATH = "%windir%\\System32\\inetsrv\\config\\applicationHost.config";
 
-const expand = (p: string, env: Record<string, string>) =>
-  p.replace(/%([^%]+)%/g, (w, n: string) => Object.entries(env).find(([k]) => k.toLowerCase() === n.toLowerCase())?.[1] ?? w);
+/** %VARS% of the server's environment (names case-insensitive, as on Windows). */
+export const expand = (p: string, env: Record<string, string>) =>
+  expandEnv(p, Object.fromEntries(Object.entries(env).map(([k, v]) => [k.toLowerCase(), v])));
+
+/** The read commands of a collect, in the order they run (the lab's benchmarks and tests list them). */
+export function collectCommands(params: CollectParams, configPath: string): string[] {
+  return [
+    "hostname",
+    `type ${quoteArg(configPath)}`,
+    ...params.aclPaths.map((p) => `icacls ${quoteArg(p)}`),
+    ...params.groups.map((g) => `net localgroup ${quoteArg(g)}`),
+    ...params.fileDirs.map((d) => `dir /s /b /a-d ${quoteArg(d)}`),
+  ];
+}
 
 export async function collect(host: AgentHost, params: CollectParams): Promise<{ evidence: Evidence; configHash: string }> {
   const env = await host.environment();
   const configPath = expand(APPHOST_PATH, env);
-  const [config, hostname] = [await host.run(`type ${quoteArg(configPath)}`), await host.run("hostname")];
+  const hostname = await host.run("hostname");
+  const config = await host.run(`type ${quoteArg(configPath)}`);
   if (config.exitCode !== 0) throw new Error(`cannot read ${configPath}: ${(config.stderr || config.stdout).trim()}`);
   const evidence: Evidence = {
     schema: EVIDENCE_SCHEMA_ID,
