@@ -8,5 +8,7 @@ export default defineConfig({
     isolate: true,
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    // Builds dist/ when missing or stale: the serialized provider loads the compiled package (wsus-iis/provider-runtime).
+    globalSetup: ["./test/harness/globalSetup.ts"],
   },
 });
