@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { ApplyParams, CollectParams } from "../core/agent/protocol";
 import type { Layout } from "../core/model/layout";
 import type { Plan } from "../core/plan/planner";
@@ -7,8 +8,12 @@ export function collectParams(layout: Layout): CollectParams {
   return { aclPaths: [layout.selfUpdatePath], fileDirs: [layout.selfUpdatePath], groups: ["Users"] };
 }
 
-export function backupName(now = new Date()): string {
-  return `wsus-iis-${now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}`;
+/**
+ * A fresh `appcmd add backup` name per apply: milliseconds plus a random suffix, because appcmd refuses
+ * an existing name and a retry (after a dropped connection or a crash) often comes within the same second.
+ */
+export function backupName(now = new Date(), suffix = randomBytes(3).toString("hex")): string {
+  return `wsus-iis-${now.toISOString().replace(/[-:.]/g, "")}-${suffix}`;
 }
 
 export function applyParams(plan: Plan, configHash: string, layout: Layout, name = backupName()): ApplyParams {

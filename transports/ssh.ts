@@ -49,6 +49,12 @@ export class SshTransport implements Transport {
     ];
   }
 
+  /** ssh names the identity file in its warnings ("Identity file … not accessible"): keep it out of messages. */
+  private redact(text: string): string {
+    const id = this.opts.identityFile;
+    return id ? text.split(id).join("<identity file>") : text;
+  }
+
   async request(req: AgentRequest): Promise<AgentResponse> {
     const { execa } = await import("execa");
     this.trips++;
@@ -60,14 +66,14 @@ export class SshTransport implements Transport {
       env: { LC_ALL: "C" },
     });
     if (r.timedOut) throw new TransportError(this.target, `no answer within ${this.opts.timeoutMs ?? 120_000} ms`, "timeout");
-    const stderr = String(r.stderr ?? "").trim();
+    const stderr = this.redact(String(r.stderr ?? "").trim());
     if (r.exitCode === 255) {
       const kind = /host key|Permission denied|authenticat/i.test(stderr) ? "auth" : "unreachable";
-      throw new TransportError(this.target, `ssh failed: ${stderr.split("\n").slice(-2).join(" ") || "exit 255"}`, kind);
+      throw new TransportError(this.target, `ssh failed: ${stderr.split(/\r?\n/).slice(-2).join(" ") || "exit 255"}`, kind);
     }
     const out = String(r.stdout ?? "");
     if (r.exitCode !== 0 || !out.trim()) {
-      throw new TransportError(this.target, `agent failed (exit ${r.exitCode}): ${stderr.split("\n").slice(-3).join(" ") || "no output"}`, "dropped");
+      throw new TransportError(this.target, `agent failed (exit ${r.exitCode}): ${stderr.split(/\r?\n/).slice(-3).join(" ") || "no output"}`, "dropped");
     }
     let parsed: unknown;
     try {

@@ -1,11 +1,15 @@
 import { promises as fsp } from "node:fs";
 import { Command, Option } from "commander";
+import { unwrapRequest } from "../../core/agent/envelope";
+import { AgentRequest } from "../../core/agent/protocol";
+import { handle } from "../../core/agent/runner";
+import { LabAgentHost } from "../../lab/agentHost";
 import { ComputerName } from "../../core/model/names";
 import { applyBreak, BREAK_DESCRIPTIONS, type Break, createLab, parseBreak } from "../../lab/create";
 import { collectEvidence } from "../../lab/evidence";
 import { quoteArg } from "../../lab/cmdline";
 import { runCommand } from "../../lab/shell";
-import { LabError } from "../../lab/state";
+import { isLab, LabError } from "../../lab/state";
 import { CliError } from "../errors";
 import { registerLabServe } from "./lab-serve";
 
@@ -148,6 +152,40 @@ export function register(program: Command): void {
         }
         process.stderr.write(`evidence of ${dir} written to ${opts.out}\n`);
       } else process.stdout.write(json);
+    });
+
+  lab
+    .command("agent <dir>")
+    .description("Be the agent of the lab in DIR for one request: the PowerShell envelope a transport sends (wrapRequest) on stdin, the JSON response on stdout. For an ssh forced command.")
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Meant for ~/.ssh/authorized_keys, so `ssh://user@host` targets reach a lab like a Windows server:",
+        '  command="wsus-iis lab agent /srv/lab1",no-pty,no-port-forwarding,no-agent-forwarding,no-X11-forwarding ssh-ed25519 AAAA…',
+        "The command the client asked for (SSH_ORIGINAL_COMMAND, `powershell.exe … -Command -`) is ignored.",
+        "Exit codes: 0 answered, 2 not an agent envelope / invalid request / not a lab.",
+      ].join("\n"),
+    )
+    .action(async (dir: string) => {
+      if (process.stdin.isTTY) throw new CliError("lab agent reads an agent request envelope on stdin (it is an ssh forced command, not for terminals)");
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+      const stdin = Buffer.concat(chunks).toString("utf8");
+      let raw: unknown;
+      try {
+        raw = unwrapRequest(stdin);
+      } catch (e) {
+        throw new CliError(`lab agent: ${e instanceof SyntaxError ? `the request in the envelope is not JSON: ${e.message}` : (e as Error).message} (${stdin.length} bytes on stdin)`);
+      }
+      const parsed = AgentRequest.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new CliError(`lab agent: invalid request: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+      }
+      if (!(await isLab(dir))) throw new CliError(`lab agent: ${dir} is not a lab folder (no lab.json)`);
+      const response = await labAction(() => handle(new LabAgentHost(dir), parsed.data));
+      process.stdout.write(JSON.stringify(response));
     });
 
   // `lab serve` (the HTTP front) lives in its own module

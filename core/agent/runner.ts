@@ -30,6 +30,9 @@ export function collectCommands(params: CollectParams, configPath: string): stri
 export async function collect(host: AgentHost, params: CollectParams): Promise<{ evidence: Evidence; configHash: string }> {
   const env = await host.environment();
   const configPath = expand(APPHOST_PATH, env);
+  // Hash before reading (as agent.ps1 does): an edit after the read changes the file's hash, so the
+  // apply's drift guard refuses it; hashing after the other reads would bless an edit the plan never saw.
+  const configHash = (await host.sha256(configPath)) ?? "";
   const hostname = await host.run("hostname");
   const config = await host.run(`type ${quoteArg(configPath)}`);
   if (config.exitCode !== 0) throw new Error(`cannot read ${configPath}: ${(config.stderr || config.stdout).trim()}`);
@@ -66,7 +69,6 @@ export async function collect(host: AgentHost, params: CollectParams): Promise<{
   }
   const sp = await host.sharePoint();
   if (sp) evidence.sharePoint = sp;
-  const configHash = (await host.sha256(configPath)) ?? "";
   return { evidence, configHash };
 }
 

@@ -26,13 +26,15 @@ export const defaultSiteLoopback: Rule = {
     if (!site) return []; // the layout rule reports a missing site
     const http = site.bindings.filter(isHttp);
     const findings = [];
-    const reachable = http.some((b) => b.ip === "*" || b.ip === LOOPBACK);
-    if (http.length > 0 && !reachable) {
+    // Judged per port: a `*` binding on 8080 does not make port 80 answer on 127.0.0.1.
+    for (const port of [...new Set(http.map((b) => b.port))]) {
+      const onThisPort = http.filter((b) => b.port === port);
+      if (onThisPort.some((b) => b.ip === "*" || b.ip === LOOPBACK)) continue;
       findings.push(
         f.fail({
           target: req.name,
-          message: `${req.name} is bound only to specific addresses (${http.map(bindingText).join(", ")}) without 127.0.0.1`,
-          repair: addBinding(site.name, LOOPBACK, http[0].port),
+          message: `${req.name} is bound on port ${port} only to specific addresses (${onThisPort.map(bindingText).join(", ")}) without 127.0.0.1`,
+          repair: addBinding(site.name, LOOPBACK, port),
         }),
       );
     }

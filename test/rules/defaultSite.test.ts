@@ -22,6 +22,14 @@ describe("default-site-loopback (cause 5)", () => {
     expect(f[0].remediation).toContain("bindingInformation='127.0.0.1:80:'");
   });
 
+  it("judges each port on its own: a * on 8080 does not make port 80 reachable on 127.0.0.1", () => {
+    const h = healthy();
+    site(h.state, "Default Web Site").bindings = [http("*", 8080), http("192.0.2.10", 80)];
+    const f = run(defaultSiteLoopback, h);
+    expect(f).toEqual([expect.objectContaining({ message: expect.stringContaining("on port 80 only to specific addresses (192.0.2.10:80:)") })]);
+    expect(f[0].repair).toEqual([{ kind: "add-binding", site: "Default Web Site", protocol: "http", ip: "127.0.0.1", port: 80 }]);
+  });
+
   it("ignores https and other protocols when judging reachability", () => {
     const h = healthy();
     site(h.state, "Default Web Site").bindings = [http("192.0.2.10"), { protocol: "https", ip: "*", port: 443, host: "" }];

@@ -1,0 +1,170 @@
+import { promises as fsp } from "node:fs";
+import * as path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { POWERSHELL_COMMAND, wrapRequest } from "../core/agent/envelope";
+import { AgentResponse } from "../core/agent/protocol";
+import { collectParams } from "../ops/params";
+import { resolveLayout } from "../core/model/layout";
+import { parseSpec } from "../core/model/spec";
+import { brokenLab, configBytes, removeTempDirs, runCli, tempDir } from "./helpers/converge";
+
+/**
+ * `wsus-iis plan / apply / check --target lab:DIR` as a user runs them: the real entry point
+ * (`node bin/wsus-iis.js`) in a child process, no terminal on stdin, exit codes and JSON on stdout.
+ */
+
+afterAll(removeTempDirs);
+
+const cli = runCli;
+
+async function specFile(content: object): Promise<string> {
+  const file = path.join(await tempDir("wsus-iis-cli-spec-"), "spec.json");
+  await fsp.writeFile(file, JSON.stringify(content));
+  return file;
+}
+
+describe("CLI against lab targets", () => {
+  it("check: exit 1 and the findings on a broken lab, exit 0 once repaired; plan prints the steps, apply repairs (2 round trips)", { timeout: 120_000 }, async () => {
+    const dir = await brokenLab({ configuration: 2, profile: "modern" }, [2, 4, 5, 6], { decorate: false });
+    const spec = ["--configuration", "2", "--profile", "modern"];
+    const target = ["--target", `lab:${dir}`];
+
+    const check = await cli(["check", ...target, ...spec, "--format", "json"]);
+    expect(check.code, check.err).toBe(1);
+    const report = JSON.parse(check.out);
+    expect(report.compliant).toBe(false);
+    expect(report.findings.filter((f: { status: string }) => f.status === "fail").map((f: { cause: number }) => f.cause)).toEqual(expect.arrayContaining([2, 5, 6])); // (4 has no SelfUpdate vdir left to act on after 2)
+
+    const plan = await cli(["plan", ...target, ...spec, "--format", "json"]);
+    expect(plan.code, plan.err).toBe(1);
+    const planned = JSON.parse(plan.out);
+    expect(planned.target).toBe(`lab:${dir}`);
+    expect(planned.plan.steps.length).toBeGreaterThanOrEqual(4);
+    expect(planned.plan.steps[0]).toMatchObject({ index: 1, command: expect.stringContaining("appcmd.exe") });
+    const text = await cli(["plan", ...target, ...spec]);
+    expect(text.code).toBe(1);
+    expect(text.out).toContain(`lab:${dir}: ${planned.plan.steps.length} step(s)`);
+
+    const before = await configBytes(dir);
+    const apply = await cli(["apply", "--yes", ...target, ...spec, "--format", "json"]);
+    expect(apply.code, apply.err).toBe(0);
+    const applied = JSON.parse(apply.out);
+    expect(applied).toMatchObject({ target: `lab:${dir}`, status: "applied", compliant: true, roundTrips: 2, failed: null, rollback: [] });
+    expect(applied.backupName).toMatch(/^wsus-iis-\d{8}T\d{9}Z-[0-9a-f]{6}$/);
+    expect(applied.plan.steps).toEqual(planned.plan.steps);
+    expect((await configBytes(dir)).equals(before)).toBe(false);
+
+    const recheck = await cli(["check", ...target, ...spec, "--format", "json"]);
+    expect(recheck.code).toBe(0);
+    expect(JSON.parse(recheck.out).compliant).toBe(true);
+    const again = await cli(["apply", "--yes", ...target, ...spec, "--format", "json"]);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.out)).toMatchObject({ status: "nothing-to-do", roundTrips: 1, compliant: true });
+    const nothing = await cli(["plan", ...target, ...spec]);
+    expect(nothing.code).toBe(0);
+    expect(nothing.out).toContain("nothing to change");
+  });
+
+  it("apply without --yes and without a terminal: exit 2, a clear message, nothing changed", async () => {
+    const dir = await brokenLab({ configuration: 1, profile: "kb920659" }, [4], { decorate: false });
+    const before = await configBytes(dir);
+    const r = await cli(["apply", "--target", `lab:${dir}`], { input: "y\n" });
+    expect(r.code).toBe(2);
+    expect(r.err).toBe("wsus-iis: apply changes servers: pass --yes (no terminal to ask on)\n");
+    expect(r.out).toBe("");
+    expect((await configBytes(dir)).equals(before)).toBe(true);
+  });
+
+  it("manual findings left (SharePoint, cause 7): apply exits 1 and says what is left", async () => {
+    const dir = await brokenLab({ configuration: 1, profile: "kb920659" }, [4, 7], { decorate: false });
+    const r = await cli(["apply", "--yes", "--target", `lab:${dir}`, "--format", "json"]);
+    expect(r.code, r.err).toBe(1);
+    const out = JSON.parse(r.out);
+    expect(out).toMatchObject({ status: "applied", compliant: false });
+    expect(out.plan.manual.map((m: { cause: number }) => m.cause)).toContain(7);
+    expect(out.findings.filter((f: { status: string }) => f.status === "fail").map((f: { rule: string }) => f.rule)).toEqual(["sharepoint-exclusions"]);
+  });
+
+  it("--targets FILE with two labs and one bad target: every server gets its row, the summary counts, exit 3", { timeout: 120_000 }, async () => {
+    const a = await brokenLab({ configuration: 2, profile: "kb920659" }, [1, 2, 8], { decorate: false });
+    const b = await brokenLab({ configuration: 2, profile: "kb920659" }, [5, 6], { decorate: false });
+    const missing = path.join(await tempDir(), "no-such-lab");
+    const list = path.join(await tempDir(), "targets.txt");
+    await fsp.writeFile(list, `# two labs and one that is not there\nlab:${a}\nlab:${missing}   # gone\n\nlab:${b}\n`);
+    const spec = await specFile({ configuration: 2, profile: "kb920659", repairs: { reinstallSelfUpdate: true, addIusrToUsers: true } });
+
+    const r = await cli(["apply", "--yes", "--targets", list, "--config", spec, "--no-progress"]);
+    expect(r.code, r.err).toBe(3);
+    const rows = r.out.split("\n");
+    expect(rows[0]).toMatch(/^server\s+status\s+detail$/);
+    expect(rows.find((l) => l.startsWith(`lab:${a} `))).toMatch(/\sapplied\s+\d+ step\(s\), 2 round trip\(s\), compliant$/);
+    expect(rows.find((l) => l.startsWith(`lab:${b} `))).toMatch(/\sapplied\s+\d+ step\(s\), 2 round trip\(s\), compliant$/);
+    expect(rows.find((l) => l.startsWith(`lab:${missing} `))).toMatch(/\sunreachable\s+lab:.*no-such-lab/);
+    expect(r.out).toContain("2 applied, 1 unreachable");
+    // one progress line per server on stderr (no terminal)
+    expect(r.err.split("\n").filter((l) => /^\[\d\/3\] /.test(l))).toHaveLength(3);
+
+    // check over the same list: the two labs are compliant now, the bad one still makes it exit 3
+    const check = await cli(["check", "--targets", list, "--config", spec, "--format", "json", "--no-progress"]);
+    expect(check.code).toBe(3);
+    expect(check.err).toContain("2 compliant, 1 unreachable");
+
+    // JSON: one entry per server
+    const json = await cli(["apply", "--yes", "--targets", list, "--config", spec, "--format", "json", "--no-progress"]);
+    expect(json.code).toBe(3);
+    const servers = JSON.parse(json.out).servers as { target: string; status: string }[];
+    expect(servers.map((s) => [s.target, s.status])).toEqual([
+      [`lab:${a}`, "nothing-to-do"],
+      [`lab:${missing}`, "unreachable"],
+      [`lab:${b}`, "nothing-to-do"],
+    ]);
+  });
+
+  it("bad input is exit 2 before any server is touched", async () => {
+    const dir = await brokenLab({ configuration: 1, profile: "kb920659" }, [4], { decorate: false });
+    const before = await configBytes(dir);
+    const r = await cli(["apply", "--yes", "--target", `lab:${dir}`, "--target", "ftp://nope"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--target:");
+    expect((await configBytes(dir)).equals(before)).toBe(true);
+  });
+});
+
+describe("wsus-iis lab agent DIR (the ssh forced command)", () => {
+  const collect = () => wrapRequest({ op: "collect", params: collectParams(resolveLayout(parseSpec({}), "WSUS01")) });
+
+  it("answers the envelope on stdin with one JSON response, whatever command the client asked for", async () => {
+    const dir = await brokenLab({ configuration: 1, profile: "kb920659" }, [4], { decorate: false });
+    const r = await cli(["lab", "agent", dir], { input: collect(), env: { SSH_ORIGINAL_COMMAND: POWERSHELL_COMMAND.join(" ") } });
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toBe("");
+    const res = AgentResponse.parse(JSON.parse(r.out));
+    expect(res.op).toBe("collect");
+    if (res.op !== "collect") return;
+    expect(res.configHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(res.evidence.computerName).toBe("WSUS01");
+    expect(res.evidence.applicationHostConfig).toContain("<configuration>");
+  });
+
+  it.each([
+    ["not an envelope", "appcmd list site\n", /^wsus-iis: lab agent: not a wsus-iis agent envelope/],
+    ["JSON that is not JSON", "$RequestJson = @'\n{op:collect}\n'@\n", /^wsus-iis: lab agent: the request in the envelope is not JSON/],
+    ["an unknown op", `$RequestJson = @'\n${JSON.stringify({ op: "delete-everything", params: {} })}\n'@\n`, /^wsus-iis: lab agent: invalid request: op: /],
+    ["an apply without steps", `$RequestJson = @'\n${JSON.stringify({ op: "apply", params: { expectedConfigHash: "0".repeat(64), backupName: "b", steps: [], aclPaths: [], groupAdds: [], touchesIis: true, collect: { aclPaths: [], fileDirs: [], groups: [] } } })}\n'@\n`, /^wsus-iis: lab agent: invalid request: params\.steps: /],
+    ["nothing at all", "", /^wsus-iis: lab agent: not a wsus-iis agent envelope \(0 bytes on stdin\)/],
+  ])("%s: a clear error on stderr, exit 2, nothing on stdout", async (_name, input, message) => {
+    const dir = await brokenLab({ configuration: 1, profile: "kb920659" }, [], { decorate: false });
+    const before = await configBytes(dir);
+    const r = await cli(["lab", "agent", dir], { input });
+    expect(r.code).toBe(2);
+    expect(r.out).toBe("");
+    expect(r.err).toMatch(message);
+    expect((await configBytes(dir)).equals(before)).toBe(true);
+  });
+
+  it("a folder that is not a lab: exit 2", async () => {
+    const r = await cli(["lab", "agent", await tempDir()], { input: collect() });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/is not a lab folder \(no lab\.json\)/);
+  });
+});

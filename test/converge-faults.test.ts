@@ -1,0 +1,170 @@
+import { promises as fsp } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Spec } from "../core/model/spec";
+import { checkTarget, converge } from "../ops/converge";
+import { BREAKS, type Break } from "../lab/create";
+import { LabTransport } from "../transports/lab";
+import { TransportError } from "../transports/transport";
+import { brokenLab, configBytes, failsOf, keyOf, removeTempDirs, specFor, tempDir, type Combo } from "./helpers/converge";
+
+/**
+ * Connection drops and agent crashes at every command of a converge. The lab transport numbers the
+ * commands the agent runs over the whole converge (read round trip first, then the apply round trip):
+ *
+ * - dropAtCommand = k: the connection breaks while command k runs. The agent runs detached from the
+ *   connection and finishes; only the answer is lost. So after a drop in the apply trip the server is
+ *   fully converged (byte-identical to a fault-free converge), and after a drop in the read trip it is
+ *   untouched (nothing was sent to apply).
+ * - crashBeforeCommand = k: the agent dies before command k (power loss): nothing after it runs, no
+ *   rollback. The server may be half repaired; the next converge, without faults, must finish the job.
+ */
+
+afterAll(removeTempDirs);
+
+/** One test walks every command index (up to ~30 converges): room for a loaded CI machine. */
+const SLOW = 180_000;
+
+interface Scenario {
+  name: string;
+  combo: Combo;
+  breaks: Break[];
+  repairs?: Partial<Spec["repairs"]>;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: "breaks 2,4,5,6 / Configuration 2 / kb920659", combo: { configuration: 2, profile: "kb920659" }, breaks: [2, 4, 5, 6] },
+  { name: "breaks 2,4,5,6 / Configuration 2 / modern", combo: { configuration: 2, profile: "modern" }, breaks: [2, 4, 5, 6] },
+  // + group membership (net localgroup) and the SelfUpdate reinstall (msiexec)
+  { name: "breaks 1,2,4,5,6,8 / Configuration 2 / kb920659", combo: { configuration: 2, profile: "kb920659" }, breaks: [1, 2, 4, 5, 6, 8] },
+  // every automatic repair kind: bindings, apps, vdirs, auth, icacls /save + grant, msiexec
+  { name: "all breaks but 7 / Configuration 2 / modern", combo: { configuration: 2, profile: "modern" }, breaks: BREAKS.filter((b) => b !== 7) },
+];
+
+async function clone(template: string): Promise<string> {
+  const dir = await tempDir("wsus-iis-fault-");
+  await fsp.cp(template, dir, { recursive: true });
+  return dir;
+}
+
+async function expectConverged(dir: string, spec: Spec): Promise<void> {
+  const t = new LabTransport(dir);
+  const r = await converge(t, spec);
+  expect(r.status).toBe("nothing-to-do");
+  expect(r.plan.steps).toEqual([]);
+  expect(failsOf(r.after.findings)).toEqual([]);
+  expect(t.roundTrips).toBe(1);
+}
+
+/** Counts for the report, printed once per scenario. */
+const summary: string[] = [];
+afterAll(() => {
+  if (summary.length) console.info(["fault injection:", ...summary].join("\n  "));
+});
+
+describe.each(SCENARIOS)("faults: $name", (sc) => {
+  const spec = specFor(sc.combo, sc.repairs);
+  let template = "";
+  let before: Buffer;
+  let beforeFails: string[] = [];
+  let converged: Buffer;
+  let readCommands = 0;
+  let totalCommands = 0;
+  let lines: string[] = [];
+
+  beforeAll(async () => {
+    template = await brokenLab(sc.combo, sc.breaks);
+    before = await configBytes(template);
+    // the fault-free run, for the command numbering and the converged bytes
+    const dir = await clone(template);
+    const reader = new LabTransport(dir);
+    beforeFails = failsOf((await checkTarget(reader, spec)).report.findings).map(keyOf).sort();
+    readCommands = reader.commandsRun;
+    const seen: string[] = [];
+    const t = new LabTransport(dir, { beforeCommand: (_i, line) => void seen.push(line) });
+    const r = await converge(t, spec);
+    expect(r.status).toBe("applied");
+    expect(failsOf(r.after.findings)).toEqual([]);
+    totalCommands = t.commandsRun;
+    lines = seen;
+    converged = await configBytes(dir);
+    expect(r.plan.steps.length).toBeGreaterThanOrEqual(4);
+    expect(totalCommands).toBe(lines.length);
+  });
+
+  it("drop at every command of the apply round trip: the agent finishes, the server is converged", async () => {
+    const applyIndices = Array.from({ length: totalCommands - readCommands }, (_, i) => readCommands + 1 + i);
+    expect(applyIndices.length).toBeGreaterThanOrEqual(8);
+    for (const k of applyIndices) {
+      const dir = await clone(template);
+      const t = new LabTransport(dir, { dropAtCommand: k });
+      const err = await converge(t, spec).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err, `drop at #${k}`).toBeInstanceOf(TransportError);
+      expect((err as TransportError).kind).toBe("dropped");
+      expect((err as TransportError).message).toContain(`command #${k}`);
+      expect(t.roundTrips).toBe(2);
+      // the agent did not stop with the connection: the server is exactly where a clean run leaves it
+      expect((await configBytes(dir)).equals(converged), `config after drop at #${k} (${lines[k - 1]})`).toBe(true);
+      await expectConverged(dir, spec);
+    }
+    summary.push(`${sc.name}: drop in apply trip at ${applyIndices.length} indices (#${applyIndices[0]}..#${applyIndices.at(-1)}): ${applyIndices.length} converged, 0 partial`);
+  }, SLOW);
+
+  it("drop during the read round trip: no apply is sent, nothing changes; the next converge converges", async () => {
+    for (let k = 1; k <= readCommands; k++) {
+      const dir = await clone(template);
+      const t = new LabTransport(dir, { dropAtCommand: k });
+      await expect(converge(t, spec)).rejects.toMatchObject({ kind: "dropped" });
+      expect(t.roundTrips).toBe(1);
+      expect((await configBytes(dir)).equals(before)).toBe(true);
+      const again = await converge(new LabTransport(dir), spec);
+      expect(again.status).toBe("applied");
+      await expectConverged(dir, spec);
+    }
+    summary.push(`${sc.name}: drop in read trip at ${readCommands} indices: ${readCommands} untouched`);
+  }, SLOW);
+
+  it("crash before every command: the server may be partial; the next converge reaches zero fail findings", async () => {
+    // 1-based command numbers: the first plan step (after the backup / icacls /save guards) and the read-back
+    const firstStep = readCommands + 1 + lines.slice(readCommands).findIndex((l) => !/ add backup |\/save /.test(l));
+    const readBack = totalCommands - readCommands + 1; // the apply trip ends with the same reads as the read trip
+    expect(firstStep).toBeGreaterThan(readCommands + 1);
+    expect(readBack).toBeGreaterThan(firstStep + 3);
+    const outcomes = { untouched: 0, partial: 0, converged: 0, sameBytesAsCleanRun: 0 };
+    for (let k = 1; k <= totalCommands; k++) {
+      const dir = await clone(template);
+      const t = new LabTransport(dir, { crashBeforeCommand: k });
+      const err = await converge(t, spec).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err, `crash before #${k}`).toBeInstanceOf(TransportError);
+      expect((err as TransportError).kind).toBe("dropped");
+      expect(t.roundTrips).toBe(k <= readCommands ? 1 : 2);
+
+      const bytes = await configBytes(dir);
+      // the next converge, without faults; its read is the state the crash left
+      const t2 = new LabTransport(dir);
+      const next = await converge(t2, spec);
+      const fails = failsOf(next.before.findings).map(keyOf).sort();
+      const outcome = fails.length === 0 ? "converged" : bytes.equals(before) && JSON.stringify(fails) === JSON.stringify(beforeFails) ? "untouched" : "partial";
+      outcomes[outcome]++;
+      // before the first step: untouched; between steps: partial; in the read-back: every step ran
+      expect(outcome, `crash before #${k} (${lines[k - 1]})`).toBe(k <= firstStep ? "untouched" : k < readBack ? "partial" : "converged");
+
+      expect(["applied", "nothing-to-do"], `after crash before #${k} (${lines[k - 1]})`).toContain(next.status);
+      expect(next.apply?.failed ?? null).toBeNull();
+      expect(failsOf(next.after.findings), `after crash before #${k}`).toEqual([]);
+      expect(t2.roundTrips).toBe(next.status === "applied" ? 2 : 1);
+      if ((await configBytes(dir)).equals(converged)) outcomes.sameBytesAsCleanRun++;
+    }
+    expect(outcomes.untouched + outcomes.partial + outcomes.converged).toBe(totalCommands);
+    summary.push(
+      `${sc.name}: crash before ${totalCommands} indices (read #1..#${readCommands}, apply #${readCommands + 1}..#${totalCommands}): ` +
+        `${outcomes.untouched} untouched, ${outcomes.partial} partial, ${outcomes.converged} converged; all ${totalCommands} recovered by the next converge ` +
+        `(${outcomes.sameBytesAsCleanRun} byte-identical to the clean run's config)`,
+    );
+  }, SLOW);
+});
