@@ -1,0 +1,52 @@
+import type { Profile, SpecInput } from "../core/model/spec";
+
+/**
+ * Spec inputs for the KB's two layouts, for either rule profile. Pass the result (optionally merged
+ * with overrides through `withOverrides`) as `WsusIisLayout`'s `spec`.
+ *
+ * - Configuration 1: every WSUS virtual directory on the Default Web Site (http *:80).
+ * - Configuration 2: SelfUpdate and ClientWebService on the Default Web Site (port 80), everything on
+ *   the WSUS Administration site (http 8530, https 8531). Clients use port 80 in the kb920659 profile
+ *   and the WSUS site's port (8530) in the modern one.
+ */
+export interface PresetOptions {
+  /** kb920659 (the KB verbatim, default) or modern (WSUS 3.0 SP2 / Windows Server 2012+). */
+  profile?: Profile;
+}
+
+function configuration1({ profile = "kb920659" }: PresetOptions = {}): SpecInput {
+  return {
+    configuration: 1,
+    profile,
+    defaultSite: { name: "Default Web Site", httpPort: 80 },
+    bindings: { mode: "kb" },
+  };
+}
+
+function configuration2({ profile = "kb920659" }: PresetOptions = {}): SpecInput {
+  return {
+    configuration: 2,
+    profile,
+    defaultSite: { name: "Default Web Site", httpPort: 80 },
+    adminSite: { name: "WSUS Administration", httpPort: 8530, httpsPort: 8531 },
+    bindings: { mode: "kb" },
+  };
+}
+
+export const presets = { configuration1, configuration2 } as const;
+
+const NESTED = new Set(["defaultSite", "adminSite", "sharePoint", "repairs", "vdirs"]);
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * A spec with overrides applied: top-level fields replace, the nested objects (defaultSite, adminSite,
+ * sharePoint, repairs, vdirs) merge one level deep, so `{ adminSite: { httpPort: 8531 } }` keeps the name.
+ */
+export function withOverrides(base: SpecInput, overrides: Record<string, unknown> = {}): SpecInput {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(overrides)) {
+    const cur = out[k];
+    out[k] = NESTED.has(k) && isPlainObject(cur) && isPlainObject(v) ? { ...cur, ...v } : v;
+  }
+  return out as SpecInput;
+}

@@ -1,0 +1,77 @@
+import { CATALOG, resolveLayout, type Layout } from "../model/layout";
+import { describeIssues, SpecSchema, type Spec, type SpecInput } from "../model/spec";
+import { evaluate } from "../rules";
+import type { Rule, RuleFinding } from "../rules/rule";
+import { stateFromLayout } from "../state/fromDeclaration";
+import type { ObservedState } from "../state/schema";
+
+/**
+ * A declared spec (WsusIisLayout / WsusIisServer input) as the state it produces if applied as written:
+ * `stateFromLayout(resolveLayout(parseSpec(spec)))`. The policy pack runs the rules over it.
+ */
+export type Declaration =
+  | { ok: true; spec: Spec; layout: Layout; state: ObservedState }
+  | { ok: false; issues: { path: string; message: string }[] };
+
+export function declarationOf(specInput: unknown): Declaration {
+  const input = specInput ?? {};
+  const r = SpecSchema.safeParse(input);
+  if (!r.success) return { ok: false, issues: describeIssues(r.error.issues, input) };
+  const layout = resolveLayout(r.data);
+  return { ok: true, spec: r.data, layout, state: stateFromLayout(layout) };
+}
+
+/** The failing findings of some rules over a declaration (unknowns are not violations of a declaration). */
+export function failures(d: { spec: Spec; state: ObservedState }, rules: readonly Rule[]): RuleFinding[] {
+  return evaluate(d.spec, d.state, rules).filter((f) => f.status === "fail");
+}
+
+/** One line per finding, as the policy pack reports it (the policy's description names the KB cause). */
+export function violationText(f: RuleFinding): string {
+  return f.message.includes(f.target) ? f.message : `${f.target}: ${f.message}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spec remediations: small, safe rewrites of a declared spec input. Each returns a new object, or
+// undefined when there is nothing to change. They only touch what the named rule is about.
+// ---------------------------------------------------------------------------------------------
+
+type SpecObject = Record<string, unknown>;
+const isObject = (v: unknown): v is SpecObject => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * The Windows-auth vdir is the one vdir without anonymous access. Naming a WSUS client endpoint there
+ * (SelfUpdate, Content, ClientWebService …: the profile's other catalog entries) breaks clients; removing
+ * the field restores the profile default (WSUSAdmin / ApiRemoting30).
+ * `only` limits it to SelfUpdate (selfupdate-anonymous) or to the other endpoints (layout-windows-auth).
+ */
+export function resetWindowsAuthVdir(specInput: unknown, only: "selfupdate" | "other-endpoints"): SpecInput | undefined {
+  if (!isObject(specInput) || typeof specInput.windowsAuthVdir !== "string") return undefined;
+  const d = declarationOf(specInput);
+  if (!d.ok) return undefined;
+  const name = specInput.windowsAuthVdir.toLowerCase();
+  const entry = CATALOG[d.spec.profile].find((c) => c.name.toLowerCase() === name);
+  const defaultName = resolveLayout({ ...d.spec, windowsAuthVdir: undefined }).windowsAuthVdir.toLowerCase();
+  if (!entry || name === defaultName) return undefined;
+  const isSelfUpdate = entry.dir === "selfupdate";
+  if ((only === "selfupdate") !== isSelfUpdate) return undefined;
+  const { windowsAuthVdir: _dropped, ...rest } = specInput;
+  return rest as SpecInput;
+}
+
+/** A client endpoint (not SelfUpdate) named as the Windows-auth vdir, or undefined. */
+export function windowsAuthOnClientEndpoint(d: { spec: Spec; layout: Layout }): string | undefined {
+  const name = d.layout.windowsAuthVdir.toLowerCase();
+  const defaultName = resolveLayout({ ...d.spec, windowsAuthVdir: undefined }).windowsAuthVdir.toLowerCase();
+  const entry = CATALOG[d.spec.profile].find((c) => c.name.toLowerCase() === name);
+  return entry && name !== defaultName && entry.dir !== "selfupdate" ? entry.name : undefined;
+}
+
+/** A binding policy listing addresses without 127.0.0.1 gets 127.0.0.1 added (KB cause 5: the SelfUpdate tree is fetched locally). */
+export function addLoopbackAddress(specInput: unknown): SpecInput | undefined {
+  if (!isObject(specInput) || !isObject(specInput.bindings)) return undefined;
+  const b = specInput.bindings;
+  if (b.mode !== "addresses" || !Array.isArray(b.addresses)) return undefined;
+  if (b.addresses.some((a) => a === "127.0.0.1")) return undefined;
+  return { ...specInput, bindings: { ...b, addresses: [...b.addresses, "127.0.0.1"] } } as SpecInput;
+}

@@ -1,0 +1,452 @@
+/**
+ * The wsus-iis CrossGuard policies: one resource policy per rule of the rule engine (core/rules), two
+ * stack policies. Exported separately from the PolicyPack (index.ts) because `new PolicyPack()` starts
+ * the Analyzer server at once: tests import this module without starting anything.
+ *
+ * No rule logic lives here. A WsusIisLayout / WsusIisServer is judged by running the rule over
+ * `stateFromLayout(resolveLayout(parseSpec(spec)))` (core/policyInputs/declaration.ts), the state the
+ * declaration produces; a building block (VirtualDirectory, IisSite, DirectoryAcl) by running the rule
+ * over the partial state its declared properties amount to (core/policyInputs/blocks.ts).
+ */
+import type {
+  EnforcementLevel,
+  PolicyConfigSchema,
+  PolicyResource,
+  ReportViolation,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationPolicy,
+} from "@pulumi/policy";
+import * as posixPath from "node:path/posix";
+import { TYPES } from "../components/tokens";
+import type { Profile } from "../core/model/spec";
+import {
+  DirectoryAclProps,
+  IisSiteProps,
+  VirtualDirectoryProps,
+  directoryAclDeclaration,
+  iisSiteDeclaration,
+  isDefaultSite,
+  isSelfUpdateAcl,
+  isSelfUpdateName,
+  profileForVdir,
+  virtualDirectoryDeclaration,
+  type BlockContext,
+} from "../core/policyInputs/blocks";
+import {
+  addLoopbackAddress,
+  declarationOf,
+  failures,
+  resetWindowsAuthVdir,
+  violationText,
+  windowsAuthOnClientEndpoint,
+} from "../core/policyInputs/declaration";
+import { RULES, ruleById } from "../core/rules";
+import type { Finding } from "../core/rules/finding";
+import type { Rule } from "../core/rules/rule";
+import { formatTarget, parseTarget, type Target } from "../transports/target";
+
+export { TYPES };
+
+export const KB_URL = "https://learn.microsoft.com/troubleshoot/windows-server/installing-updates-features-roles/wsus-selfupdate-not-send-automatic-updates";
+
+type Block = "vdir" | "site" | "acl";
+
+// ---------------------------------------------------------------------------------------------
+// What a resource is, for the policies
+// ---------------------------------------------------------------------------------------------
+
+/** Types in a URN's qualified type (`parent$child$self`), self last. */
+export function urnTypes(urn: string): string[] {
+  const qualified = urn.split("::")[2] ?? "";
+  return qualified.split("$");
+}
+
+/**
+ * Inside a WsusIisLayout: the layout itself is judged (once), not its children. The engine's URNs carry
+ * the whole parent chain (`Layout$IisSite$VirtualDirectory`); the parent's URN is checked as well.
+ */
+export function insideLayout(urn: string, parentUrn?: string): boolean {
+  return urnTypes(urn).slice(0, -1).includes(TYPES.layout) || (!!parentUrn && urnTypes(parentUrn).includes(TYPES.layout));
+}
+
+type Subject =
+  | { kind: "declaration"; spec: unknown }
+  | { kind: "vdir"; props: unknown }
+  | { kind: "site"; props: unknown }
+  | { kind: "acl"; props: unknown };
+
+function subjectOf(args: Pick<ResourceValidationArgs, "type" | "urn" | "props" | "opts">): Subject | { skip: string } {
+  // Validation and remediation use the same view: a layout's server and children are skipped for
+  // validation (the layout reports once); remediation treats the server under a layout as its own
+  // (its inputs are what converges) and leaves the children alone (their inputs change nothing).
+  switch (args.type) {
+    case TYPES.layout:
+      return { kind: "declaration", spec: args.props.spec };
+    case TYPES.server:
+      if (insideLayout(args.urn, args.opts?.parent)) return { skip: "judged on its WsusIisLayout (same spec)" };
+      return { kind: "declaration", spec: args.props.spec };
+    case TYPES.vdir:
+    case TYPES.site:
+    case TYPES.acl:
+      if (insideLayout(args.urn, args.opts?.parent)) return { skip: "part of a WsusIisLayout, which is judged as a whole" };
+      return { kind: args.type === TYPES.vdir ? "vdir" : args.type === TYPES.site ? "site" : "acl", props: args.props };
+    default:
+      return { skip: `not a wsus-iis resource` };
+  }
+}
+
+/** Plain data without the policy SDK's proxies (reading an unknown value still throws first, as it should). */
+const plain = <T>(v: T): T => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
+
+// ---------------------------------------------------------------------------------------------
+// Config (the engine applies configSchema defaults; the SDK does not, so every default is repeated here)
+// ---------------------------------------------------------------------------------------------
+
+interface BlockConfig {
+  profile?: Profile;
+  windowsAuthVdir?: string;
+  ssl?: boolean;
+}
+interface ClientPortConfig extends BlockConfig {
+  allowedClientPorts?: number[];
+}
+
+const BLOCK_SCHEMA: PolicyConfigSchema["properties"] = {
+  profile: {
+    type: "string",
+    enum: ["kb920659", "modern"],
+    description: "Profile used to judge building blocks (VirtualDirectory, IisSite, DirectoryAcl), which carry no spec. Unset: inferred from the vdir name (kb920659 unless the name exists only in the modern layout). Layouts and servers are judged with their own spec's profile.",
+  },
+  windowsAuthVdir: {
+    type: "string",
+    description: "Name of the one Windows-auth vdir for building blocks. Unset: the profile's default (WSUSAdmin / ApiRemoting30).",
+  },
+};
+
+export const DEFAULT_ALLOWED_CLIENT_PORTS = [80, 8530];
+
+const blockContext = (c: BlockConfig): BlockContext => ({
+  ...(c.profile ? { profile: c.profile } : {}),
+  ...(c.windowsAuthVdir ? { windowsAuthVdir: c.windowsAuthVdir } : {}),
+  ...(c.ssl !== undefined ? { ssl: c.ssl } : {}),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Resource policies, one per rule
+// ---------------------------------------------------------------------------------------------
+
+interface RulePolicyOptions {
+  rule: Rule;
+  enforcementLevel: EnforcementLevel;
+  /** Building blocks the rule can judge on their own. */
+  blocks?: Block[];
+  configSchema?: PolicyConfigSchema["properties"];
+  /** Extra checks on a declaration that the rule engine cannot see (policy options). */
+  extra?: (d: Extract<ReturnType<typeof declarationOf>, { ok: true }>, config: ClientPortConfig) => string[];
+  remediateSpec?: (spec: unknown) => unknown | undefined;
+  remediateBlock?: (block: Block, props: Record<string, unknown>, config: BlockConfig) => Record<string, unknown> | undefined;
+  remediationSteps?: string;
+}
+
+function rulePolicy(o: RulePolicyOptions): ResourceValidationPolicy {
+  const { rule } = o;
+  const validateResource = (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
+    const subject = subjectOf(args);
+    if ("skip" in subject) return args.notApplicable(subject.skip);
+    const config = args.getConfig<ClientPortConfig>();
+    if (subject.kind === "declaration") {
+      const d = declarationOf(plain(subject.spec));
+      if (!d.ok) return args.notApplicable("the spec is invalid (see policy wsus-spec-valid)");
+      for (const f of failures(d, [rule])) reportViolation(violationText(f));
+      for (const message of o.extra?.(d, config) ?? []) reportViolation(message);
+      return;
+    }
+    if (!o.blocks?.includes(subject.kind)) return args.notApplicable(`${rule.id} does not apply to ${args.type} on its own`);
+    const ctx = blockContext(config);
+    let decl;
+    if (subject.kind === "vdir") {
+      const p = VirtualDirectoryProps.safeParse(plain(subject.props));
+      if (!p.success) return args.notApplicable("the declared properties are invalid");
+      decl = virtualDirectoryDeclaration(p.data, ctx);
+    } else if (subject.kind === "site") {
+      const p = IisSiteProps.safeParse(plain(subject.props));
+      if (!p.success) return args.notApplicable("the declared properties are invalid");
+      if (!isDefaultSite(p.data)) return args.notApplicable("not the Default Web Site (role default)");
+      decl = iisSiteDeclaration(p.data);
+    } else {
+      const p = DirectoryAclProps.safeParse(plain(subject.props));
+      if (!p.success) return args.notApplicable("the declared properties are invalid");
+      if (!isSelfUpdateAcl(p.data)) return args.notApplicable("not the SelfUpdate folder (purpose selfupdate)");
+      decl = directoryAclDeclaration(p.data, ctx);
+    }
+    for (const f of failures(decl, [rule])) reportViolation(violationText(f));
+  };
+
+  const remediateResource =
+    o.remediateSpec || o.remediateBlock
+      ? (args: ResourceValidationArgs) => {
+          const subject = args.type === TYPES.server ? { kind: "declaration" as const, spec: args.props.spec } : subjectOf(args);
+          if ("skip" in subject) return undefined;
+          // Write into args.props and return it (the SDK's pattern): props is a secrets-preserving proxy, so
+          // the other inputs (secret credentials, __provider) go back to the engine exactly as they came.
+          if (subject.kind === "declaration") {
+            const spec = o.remediateSpec?.(plain(subject.spec));
+            if (spec === undefined) return undefined;
+            args.props.spec = spec;
+            return args.props;
+          }
+          const changed = o.remediateBlock?.(subject.kind, plain(args.props) as Record<string, unknown>, args.getConfig<BlockConfig>());
+          if (changed === undefined) return undefined;
+          Object.assign(args.props, changed);
+          return args.props;
+        }
+      : undefined;
+
+  return {
+    name: rule.id,
+    displayName: rule.title,
+    description: `${rule.description}${rule.cause === null ? "" : ` (KB 920659 cause ${rule.cause})`}`,
+    enforcementLevel: o.enforcementLevel,
+    severity: rule.cause !== null ? "high" : rule.severity === "error" ? "medium" : "low",
+    tags: ["wsus", "iis", rule.cause !== null ? `kb920659-cause-${rule.cause}` : "wsus-layout"],
+    url: KB_URL,
+    ...(o.remediationSteps ? { remediationSteps: o.remediationSteps } : {}),
+    ...(o.blocks?.length || o.configSchema ? { configSchema: { properties: { ...(o.blocks?.length ? BLOCK_SCHEMA : {}), ...(o.configSchema ?? {}) } } } : {}),
+    validateResource,
+    ...(remediateResource ? { remediateResource } : {}),
+  };
+}
+
+const rule = (id: string): Rule => {
+  const r = ruleById(id);
+  if (!r) throw new Error(`policy pack: no rule ${id} in core/rules`);
+  return r;
+};
+
+/** VirtualDirectory remediation: set auth flags, keep the rest. */
+const vdirAuth = (props: Record<string, unknown>, auth: { anonymous?: boolean; windows?: boolean }) => ({
+  auth: { ...((props.auth as object) ?? {}), ...auth },
+});
+
+const isWindowsAuthVdir = (name: string, config: BlockConfig) => {
+  const profile = profileForVdir(name, blockContext(config));
+  const windows = config.windowsAuthVdir ?? (profile === "modern" ? "ApiRemoting30" : "WSUSAdmin");
+  return name.toLowerCase() === windows.toLowerCase();
+};
+
+export const selfUpdateAclPolicy = rulePolicy({ rule: rule("selfupdate-acl"), enforcementLevel: "mandatory", blocks: ["acl"] });
+
+export const selfUpdateVdirPolicy = rulePolicy({ rule: rule("selfupdate-vdir"), enforcementLevel: "mandatory" });
+
+export const selfUpdateClientPortPolicy = rulePolicy({
+  rule: rule("selfupdate-client-port"),
+  enforcementLevel: "mandatory",
+  configSchema: {
+    allowedClientPorts: {
+      type: "array",
+      items: { type: "integer", minimum: 1, maximum: 65535 },
+      default: DEFAULT_ALLOWED_CLIENT_PORTS,
+      description: "Ports WSUS clients may use (the WUServer URL's port): 80 in KB 920659, 8530 for WSUS 3.0+ on the WSUS site.",
+    },
+  },
+  extra: (d, config) => {
+    const allowed = config.allowedClientPorts ?? DEFAULT_ALLOWED_CLIENT_PORTS;
+    return allowed.includes(d.layout.clientPort)
+      ? []
+      : [`clients would use port ${d.layout.clientPort}, which is not an allowed client port (${allowed.join(", ")}); SelfUpdate must be served on the client port`];
+  },
+});
+
+export const selfUpdateAnonymousPolicy = rulePolicy({
+  rule: rule("selfupdate-anonymous"),
+  enforcementLevel: "mandatory",
+  blocks: ["vdir"],
+  remediationSteps: "Remove spec.windowsAuthVdir when it names SelfUpdate (the profile's default Windows-auth vdir is used); set auth.anonymous = true on a SelfUpdate VirtualDirectory.",
+  remediateSpec: (spec) => resetWindowsAuthVdir(spec, "selfupdate"),
+  remediateBlock: (block, props) =>
+    block === "vdir" && typeof props.name === "string" && isSelfUpdateName(props.name) && (props.auth as { anonymous?: boolean } | undefined)?.anonymous === false
+      ? vdirAuth(props, { anonymous: true })
+      : undefined,
+});
+
+export const defaultSiteLoopbackPolicy = rulePolicy({
+  rule: rule("default-site-loopback"),
+  enforcementLevel: "mandatory",
+  blocks: ["site"],
+  remediationSteps: "Add 127.0.0.1 to spec.bindings.addresses.",
+  remediateSpec: addLoopbackAddress,
+});
+
+export const defaultSiteAnonymousPolicy = rulePolicy({ rule: rule("default-site-anonymous"), enforcementLevel: "mandatory", blocks: ["site"] });
+
+export const sharePointExclusionsPolicy = rulePolicy({ rule: rule("sharepoint-exclusions"), enforcementLevel: "mandatory" });
+
+export const selfUpdateFilesPolicy = rulePolicy({ rule: rule("selfupdate-files"), enforcementLevel: "mandatory" });
+
+export const layoutVdirsPolicy = rulePolicy({ rule: rule("layout-vdirs"), enforcementLevel: "mandatory" });
+
+export const layoutWindowsAuthPolicy = rulePolicy({
+  rule: rule("layout-windows-auth"),
+  enforcementLevel: "mandatory",
+  blocks: ["vdir"],
+  extra: (d) => {
+    const endpoint = windowsAuthOnClientEndpoint(d);
+    return endpoint
+      ? [`spec.windowsAuthVdir names ${endpoint}, a WSUS client endpoint that must stay anonymous; the Windows-auth vdir is ${d.spec.profile === "modern" ? "ApiRemoting30" : "WSUSAdmin"} (or a custom console vdir)`]
+      : [];
+  },
+  remediationSteps: "Remove spec.windowsAuthVdir when it names a WSUS client endpoint; on the Windows-auth VirtualDirectory set auth { anonymous: false, windows: true }.",
+  remediateSpec: (spec) => resetWindowsAuthVdir(spec, "other-endpoints"),
+  remediateBlock: (block, props, config) => {
+    if (block !== "vdir" || typeof props.name !== "string" || !isWindowsAuthVdir(props.name, config)) return undefined;
+    const auth = (props.auth ?? {}) as { anonymous?: boolean; windows?: boolean };
+    return auth.anonymous === true || auth.windows === false ? vdirAuth(props, { anonymous: false, windows: true }) : undefined;
+  },
+});
+
+export const layoutAnonymousPolicy = rulePolicy({
+  rule: rule("layout-anonymous"),
+  enforcementLevel: "mandatory",
+  blocks: ["vdir"],
+  remediationSteps: "Set auth.anonymous = true on the WSUS client VirtualDirectory.",
+  remediateBlock: (block, props, config) => {
+    if (block !== "vdir" || typeof props.name !== "string" || isSelfUpdateName(props.name) || isWindowsAuthVdir(props.name, config)) return undefined;
+    const p = VirtualDirectoryProps.safeParse(props);
+    if (!p.success || p.data.auth.anonymous !== false) return undefined;
+    // Only the profile's WSUS endpoints: the rule judges exactly those.
+    const d = virtualDirectoryDeclaration(p.data, blockContext(config));
+    return failures(d, [rule("layout-anonymous")]).length ? vdirAuth(props, { anonymous: true }) : undefined;
+  },
+});
+
+export const layoutRequireSslPolicy = rulePolicy({
+  rule: rule("layout-require-ssl"),
+  enforcementLevel: "advisory",
+  blocks: ["vdir"],
+  configSchema: {
+    ssl: { type: "boolean", description: "Building blocks (modern profile): judge Require SSL on the WSUS SSL split (5 endpoints on, 4 off). Unset: not judged." },
+  },
+});
+
+/** Every rule has its policy (checked by the tests): the pack and the rule engine cannot drift apart. */
+export const rulePolicies: ResourceValidationPolicy[] = [
+  selfUpdateAclPolicy,
+  selfUpdateVdirPolicy,
+  selfUpdateClientPortPolicy,
+  selfUpdateAnonymousPolicy,
+  defaultSiteLoopbackPolicy,
+  defaultSiteAnonymousPolicy,
+  sharePointExclusionsPolicy,
+  selfUpdateFilesPolicy,
+  layoutVdirsPolicy,
+  layoutWindowsAuthPolicy,
+  layoutAnonymousPolicy,
+  layoutRequireSslPolicy,
+];
+
+/** A spec that does not parse can't be judged: one mandatory violation naming every bad field. */
+export const specValidPolicy: ResourceValidationPolicy = {
+  name: "wsus-spec-valid",
+  displayName: "The WSUS IIS spec is valid",
+  description: "The spec of a WsusIisLayout / WsusIisServer parses (core/model/spec.ts); the other policies judge only valid specs.",
+  enforcementLevel: "mandatory",
+  severity: "high",
+  tags: ["wsus", "iis"],
+  validateResource: (args, reportViolation) => {
+    const subject = subjectOf(args);
+    if ("skip" in subject) return args.notApplicable(subject.skip);
+    if (subject.kind !== "declaration") return args.notApplicable("building blocks are validated when constructed");
+    const d = declarationOf(plain(subject.spec));
+    if (!d.ok) for (const i of d.issues) reportViolation(`spec.${i.path}: ${i.message}`);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Stack policies
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The server a target string reaches: lab folders compared as normalised paths, ssh by host and port
+ * (any user, host case-insensitive), `local` as itself. Unparsable targets are compared as written.
+ */
+export function serverKey(target: string): string {
+  let t: Target;
+  try {
+    t = parseTarget(target.trim());
+  } catch {
+    return target.trim();
+  }
+  if (t.kind === "lab") return formatTarget({ kind: "lab", dir: posixPath.normalize(t.dir.replace(/\\/g, "/")).replace(/\/+$/, "") || "." });
+  if (t.kind === "ssh") return formatTarget({ kind: "ssh", host: t.host.toLowerCase(), port: t.port });
+  return formatTarget(t);
+}
+
+const targetOf = (r: PolicyResource): string | undefined => {
+  const own = r.props.target;
+  if (typeof own === "string") return own;
+  const parentTarget = r.parent?.props.target;
+  return typeof parentTarget === "string" ? parentTarget : undefined;
+};
+
+export const uniqueTargetsPolicy: StackValidationPolicy = {
+  name: "wsus-unique-targets",
+  displayName: "One declaration per WSUS server",
+  description: "No two WsusIisLayouts (or WsusIisServers) target the same server: they would fight over its IIS configuration.",
+  enforcementLevel: "mandatory",
+  severity: "high",
+  tags: ["wsus", "iis"],
+  validateStack: (args, reportViolation) => {
+    for (const type of [TYPES.layout, TYPES.server]) {
+      const seen = new Map<string, PolicyResource>();
+      for (const r of args.resources.filter((x) => x.type === type)) {
+        const target = targetOf(r);
+        if (target === undefined) continue;
+        const key = serverKey(target);
+        const first = seen.get(key);
+        if (first) {
+          reportViolation(`${r.name} and ${first.name} both target ${key} (${JSON.stringify(targetOf(first))} and ${JSON.stringify(target)})`, r.urn);
+        } else {
+          seen.set(key, r);
+        }
+      }
+    }
+  },
+};
+
+interface DriftConfig {
+  ignoreRules?: string[];
+  failOnUnknown?: boolean;
+}
+
+export const noDriftPolicy: StackValidationPolicy = {
+  name: "wsus-no-drift",
+  displayName: "No WSUS server has open findings",
+  description: "After `pulumi up` / `pulumi refresh`, every WsusIisServer's findings output holds no failing finding (drift from KB 920659 or the layout that convergence did not or could not repair).",
+  enforcementLevel: "mandatory",
+  severity: "high",
+  tags: ["wsus", "iis", "drift"],
+  configSchema: {
+    properties: {
+      ignoreRules: { type: "array", items: { type: "string" }, default: [], description: "Rule ids whose findings are accepted (e.g. sharepoint-exclusions while a manual step is pending)." },
+      failOnUnknown: { type: "boolean", default: false, description: "Also report findings with status unknown (evidence missing)." },
+    },
+  },
+  validateStack: (args, reportViolation) => {
+    const { ignoreRules = [], failOnUnknown = false } = args.getConfig<DriftConfig>();
+    for (const r of args.resources.filter((x) => x.type === TYPES.server)) {
+      const findings = r.props.findings as Finding[] | undefined;
+      if (!Array.isArray(findings)) continue; // not checked yet (e.g. first preview)
+      const open = findings.filter((f) => (f.status === "fail" || (failOnUnknown && f.status === "unknown")) && !ignoreRules.includes(f.rule));
+      if (open.length === 0) continue;
+      const where = targetOf(r) ?? r.name;
+      const lines = open.map((f) => `  [${f.rule}${f.cause ? ` cause ${f.cause}` : ""}] ${f.target}: ${f.message}`);
+      reportViolation(`${where}: ${open.length} open finding${open.length === 1 ? "" : "s"}\n${lines.join("\n")}`, r.urn);
+    }
+  },
+};
+
+export const policies = [...rulePolicies, specValidPolicy, uniqueTargetsPolicy, noDriftPolicy];
+
+/** For tests and docs: every rule id has a policy of the same name. */
+export const ruleIdsWithoutPolicy = (): string[] => RULES.map((r) => r.id).filter((id) => !rulePolicies.some((p) => p.name === id));

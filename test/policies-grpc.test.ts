@@ -1,0 +1,218 @@
+// The real policy pack (policies/) run as the engine runs it: @pulumi/pulumi's run-policy-pack (ts-node with
+// type-check, CommonJS) in the pack directory, driven over the Analyzer gRPC service (notes §4b), and fed
+// with the resources the stack program registers under mocks (§4c) — an approximation of
+// `pulumi preview/up --policy-pack policies`: Analyze per registered resource, AnalyzeStack on outputs.
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deployStack } from "../components/stack";
+import { AnalyzerHarness, SECRET_SIG, SIG_KEY, UNKNOWN, type Diagnostic, type TestResource } from "./harness/analyzer";
+import { defaultNewResource, setRecordingMocks, stubSerializeFunction, valueOf, type Registered } from "./harness/policyRecording";
+
+const packDir = path.join(__dirname, "..", "policies");
+const T = {
+  layout: "wsus-iis:index:WsusIisLayout",
+  vdir: "wsus-iis:index:VirtualDirectory",
+  server: "pulumi-nodejs:dynamic/wsus-iis:WsusIisServer",
+};
+
+let records: Registered[];
+const states = new Map<string, Record<string, unknown>>(); // mock state (outputs) of custom resources by URN name
+const drifted = new Set<string>();
+let analyzer: AnalyzerHarness;
+
+beforeAll(async () => {
+  stubSerializeFunction();
+  records = await setRecordingMocks(
+    {
+      newResource: (a) => {
+        const r = defaultNewResource(a);
+        if (a.type === T.server && drifted.has(a.name)) {
+          r.state = {
+            ...r.state,
+            compliant: false,
+            findings: [{ rule: "selfupdate-acl", cause: 1, severity: "error", status: "fail", target: "C:\\Program Files\\Update Services\\Selfupdate", message: "BUILTIN\\Users lacks Read & Execute", remediation: "" }],
+          };
+        }
+        states.set(a.name, r.state);
+        return r;
+      },
+    },
+    "wsus-iis",
+    "lab",
+  );
+  analyzer = await AnalyzerHarness.start(packDir);
+}, 120_000);
+
+afterAll(async () => {
+  await analyzer?.close();
+});
+
+/** Run the stack program's logic under mocks with a servers config; the resources it registered. */
+async function program(servers: unknown[]): Promise<Registered[]> {
+  pulumi.runtime.setAllConfig({ "wsus-iis:servers": JSON.stringify(servers) }, ["wsus-iis:servers"]);
+  const from = records.length;
+  const out = deployStack();
+  await valueOf(out.compliant);
+  await new Promise((r) => setTimeout(r, 50)); // registerOutputs of the last components
+  return records.slice(from);
+}
+
+/** What the engine sends to Analyze: the resource's inputs as registered. */
+const asAnalyzed = (r: Registered): TestResource => ({ type: r.type, name: r.name, urn: r.urn, parent: r.parent, props: r.wire });
+/** What the engine sends to AnalyzeStack: final outputs (provider state; a component's registered outputs). */
+const asStack = (r: Registered): TestResource => ({ type: r.type, name: r.name, urn: r.urn, parent: r.parent, props: r.custom ? (states.get(r.name) ?? {}) : (r.outputs ?? {}) });
+
+async function analyzeAll(resources: Registered[]): Promise<Diagnostic[]> {
+  const results = await Promise.all(resources.map((r) => analyzer.analyze(asAnalyzed(r))));
+  return results.flatMap((x) => x.diagnostics);
+}
+
+const LAB = [
+  { name: "wsus01", target: "lab:./.lab/wsus01", configuration: 1, profile: "kb920659", overrides: { sharePoint: { expected: "no" } } },
+  { name: "wsus02", target: "lab:./.lab/wsus02", configuration: 2, profile: "modern", overrides: { sharePoint: { expected: "no" } } },
+];
+
+describe("policy pack over gRPC (real run-policy-pack)", () => {
+  it("GetAnalyzerInfo: the pack, one policy per rule plus three, enforcement levels and config schemas", async () => {
+    const info = await analyzer.getAnalyzerInfo();
+    expect(info).toMatchObject({ name: "wsus-iis", version: "0.1.0", supportsConfig: true });
+    const by = Object.fromEntries(info.policies.map((p: { name: string }) => [p.name, p]));
+    expect(Object.keys(by)).toEqual([
+      "selfupdate-acl", "selfupdate-vdir", "selfupdate-client-port", "selfupdate-anonymous", "default-site-loopback", "default-site-anonymous",
+      "sharepoint-exclusions", "selfupdate-files", "layout-vdirs", "layout-windows-auth", "layout-anonymous", "layout-require-ssl",
+      "wsus-spec-valid", "wsus-unique-targets", "wsus-no-drift",
+    ]);
+    for (const n of ["selfupdate-acl", "selfupdate-vdir", "selfupdate-client-port", "selfupdate-anonymous", "default-site-loopback", "default-site-anonymous", "sharepoint-exclusions", "selfupdate-files"]) {
+      expect(by[n]).toMatchObject({ enforcementLevel: "mandatory", type: "resource", displayName: expect.any(String) });
+    }
+    expect(by["layout-require-ssl"].enforcementLevel).toBe("advisory");
+    expect(by["wsus-unique-targets"]).toMatchObject({ type: "stack", enforcementLevel: "mandatory" });
+    expect(by["wsus-no-drift"]).toMatchObject({ type: "stack", configSchema: { ignoreRules: { type: "array", default: [] }, failOnUnknown: { type: "boolean", default: false } } });
+    expect(by["selfupdate-client-port"].configSchema).toEqual({
+      allowedClientPorts: expect.objectContaining({ type: "array", items: { type: "integer", minimum: 1, maximum: 65535 }, default: [80, 8530] }),
+    });
+    // building-block options on the policies that judge building blocks
+    expect(Object.keys(by["selfupdate-anonymous"].configSchema).sort()).toEqual(["profile", "windowsAuthVdir"]);
+    expect(Object.keys(by["layout-require-ssl"].configSchema).sort()).toEqual(["profile", "ssl", "windowsAuthVdir"]);
+    expect(by["selfupdate-vdir"].configSchema).toBeUndefined();
+  });
+
+  it("compliant stack (Pulumi.lab.yaml's servers): no diagnostic on any registered resource, none on the stack", async () => {
+    const resources = await program(LAB);
+    expect(resources.filter((r) => r.type === T.layout)).toHaveLength(2);
+    expect(resources.length).toBe(2 * 3 + 1 + 8 + 2 + 2 + 9); // layouts, ACLs, servers; sites; vdirs
+    expect(await analyzeAll(resources)).toEqual([]);
+    expect((await analyzer.analyzeStack(resources.map(asStack))).diagnostics).toEqual([]);
+  });
+
+  it("non-compliant stack: mandatory violations on the layouts (once each), and on the stack", async () => {
+    drifted.add("wsus02-server");
+    const resources = await program([
+      ...LAB,
+      // Same server as wsus01, Windows auth on SelfUpdate, bound to one address without 127.0.0.1.
+      { name: "wsus03", target: "lab:.lab/wsus01/", overrides: { windowsAuthVdir: "SelfUpdate", bindings: { mode: "addresses", addresses: ["10.0.0.5"] } } },
+    ]);
+    const diags = await analyzeAll(resources);
+    // Only the wsus03 layout has diagnostics (Analyze leaves the URN to the engine: it is the analysed resource).
+    const perResource = await Promise.all(resources.map(async (r) => [r.name, (await analyzer.analyze(asAnalyzed(r))).diagnostics.length] as const));
+    expect(perResource.filter(([, n]) => n > 0)).toEqual([["wsus03", 3]]);
+    expect(diags.map((d) => [d.policyName, d.enforcementLevel])).toEqual([
+      ["selfupdate-anonymous", "mandatory"],
+      ["default-site-loopback", "mandatory"],
+      ["default-site-loopback", "mandatory"],
+    ]);
+    expect(diags[0].message).toBe(
+      "Anonymous authentication is enabled on the SelfUpdate virtual directory (effective setting, applicationHost.config <location>). (KB 920659 cause 4)\nanonymous authentication is off on Default Web Site/SelfUpdate",
+    );
+    // The server and the building blocks under the layout are judged through the layout.
+    const server = resources.find((r) => r.name === "wsus03-server")!;
+    expect((await analyzer.analyze(asAnalyzed(server))).notApplicable).toContainEqual({ policyName: "selfupdate-anonymous", reason: "judged on its WsusIisLayout (same spec)" });
+    const su = resources.find((r) => r.type === T.vdir && r.inputs.name === "SelfUpdate" && r.name.startsWith("wsus03"))!;
+    expect(su.inputs.auth).toEqual({ anonymous: false, windows: true });
+    expect((await analyzer.analyze(asAnalyzed(su))).notApplicable).toContainEqual({ policyName: "selfupdate-anonymous", reason: "part of a WsusIisLayout, which is judged as a whole" });
+
+    const stack = await analyzer.analyzeStack(resources.map(asStack));
+    expect(stack.diagnostics.map((d) => [d.policyName, d.enforcementLevel])).toEqual([
+      ["wsus-unique-targets", "mandatory"],
+      ["wsus-unique-targets", "mandatory"],
+      ["wsus-no-drift", "mandatory"],
+    ]);
+    expect(stack.diagnostics[0].message).toContain('wsus03 and wsus01 both target lab:.lab/wsus01 ("lab:./.lab/wsus01" and "lab:.lab/wsus01/")');
+    expect(stack.diagnostics[2]).toMatchObject({
+      urn: "urn:pulumi:lab::wsus-iis::wsus-iis:index:WsusIisLayout$pulumi-nodejs:dynamic/wsus-iis:WsusIisServer::wsus02-server",
+      message: expect.stringContaining("lab:./.lab/wsus02: 1 open finding\n  [selfupdate-acl cause 1]"),
+    });
+    drifted.delete("wsus02-server");
+  });
+
+  it("enforcement levels from config: advisory, disabled, remediate (reported as mandatory at Analyze)", async () => {
+    const resources = await program([{ name: "lvl", target: "local", overrides: { windowsAuthVdir: "SelfUpdate" } }]);
+    const lvlLayout = resources.find((r) => r.type === T.layout)!;
+    const levelOf = async () => (await analyzer.analyze(asAnalyzed(lvlLayout))).diagnostics.map((d) => `${d.policyName}:${d.enforcementLevel}`);
+
+    expect(await levelOf()).toEqual(["selfupdate-anonymous:mandatory"]);
+    await analyzer.configure({ "selfupdate-anonymous": { enforcementLevel: "advisory" } });
+    expect(await levelOf()).toEqual(["selfupdate-anonymous:advisory"]);
+    await analyzer.configure({ "selfupdate-anonymous": { enforcementLevel: "disabled" } });
+    expect(await levelOf()).toEqual([]);
+    await analyzer.configure({ "selfupdate-anonymous": { enforcementLevel: "remediate" } });
+    expect(await levelOf()).toEqual(["selfupdate-anonymous:mandatory"]);
+    await analyzer.configure({});
+  });
+
+  it("Remediate: the server's spec loses windowsAuthVdir=SelfUpdate; __provider and secret credentials are kept", async () => {
+    await program([{ name: "rem", target: "ssh://admin@wsus-rem", credentials: { sshIdentity: "/keys/rem" }, overrides: { windowsAuthVdir: "SelfUpdate" } }]);
+    const server = records.find((r) => r.name === "rem-server")!;
+    // Only policies at level `remediate` run.
+    expect((await analyzer.remediate(asAnalyzed(server))).remediations).toEqual([]);
+    await analyzer.configure({ "selfupdate-anonymous": { enforcementLevel: "remediate" } });
+    const { remediations } = await analyzer.remediate(asAnalyzed(server));
+    expect(remediations).toHaveLength(1);
+    expect(remediations[0].policyName).toBe("selfupdate-anonymous");
+    const props = remediations[0].properties!;
+    expect(props.spec).toEqual({ configuration: 1, profile: "kb920659", defaultSite: { name: "Default Web Site", httpPort: 80 }, bindings: { mode: "kb" } });
+    expect(props.__provider).toBe(server.wire.__provider);
+    expect(props.credentials).toEqual({ [SIG_KEY]: SECRET_SIG, value: { sshIdentity: "/keys/rem" } });
+    // The remediated inputs pass (on the layout, which carries the same spec).
+    const layout = records.find((r) => r.name === "rem" && r.type === T.layout)!;
+    expect((await analyzer.analyze({ ...asAnalyzed(layout), props: { ...layout.wire, spec: props.spec } })).diagnostics).toEqual([]);
+    await analyzer.configure({});
+  });
+
+  it("building blocks on their own: violations, remediation, the advisory SSL policy with options", async () => {
+    const su: TestResource = { type: T.vdir, name: "su", props: { site: "Default Web Site", name: "Selfupdate", kind: "vdir", physicalPath: "C:\\Program Files\\Update Services\\Selfupdate", auth: { anonymous: false } } };
+    expect((await analyzer.analyze(su)).diagnostics.map((d) => [d.policyName, d.enforcementLevel])).toEqual([["selfupdate-anonymous", "mandatory"]]);
+    await analyzer.configure({ "selfupdate-anonymous": { enforcementLevel: "remediate" }, "layout-require-ssl": { profile: "modern", ssl: true } });
+    expect((await analyzer.remediate(su)).remediations).toEqual([{ policyName: "selfupdate-anonymous", properties: { ...su.props, auth: { anonymous: true } }, diagnostic: "" }]);
+    const cws: TestResource = { type: T.vdir, name: "cws", props: { site: "Default Web Site", name: "ClientWebService", kind: "app", physicalPath: "C:\\x", auth: { anonymous: true }, requireSsl: false } };
+    expect((await analyzer.analyze(cws)).diagnostics).toEqual([
+      expect.objectContaining({ policyName: "layout-require-ssl", enforcementLevel: "advisory", message: expect.stringContaining("Require SSL is off for Default Web Site/ClientWebService, expected on") }),
+    ]);
+    await analyzer.configure({});
+  });
+
+  it("policy options through Configure: allowed client ports", async () => {
+    const l: TestResource = { type: T.layout, name: "p8080", props: { spec: { defaultSite: { httpPort: 8080 } }, target: "local" } };
+    expect((await analyzer.analyze(l)).diagnostics.map((d) => d.policyName)).toEqual(["selfupdate-client-port"]);
+    await analyzer.configure({ "selfupdate-client-port": { allowedClientPorts: [80, 8080] } });
+    expect((await analyzer.analyze(l)).diagnostics).toEqual([]);
+    await analyzer.configure({});
+  });
+
+  it("preview: an unknown spec value turns the policies into advisory can't-run diagnostics (never a false pass or block)", async () => {
+    const r = await analyzer.analyze({ type: T.layout, name: "unk", props: { spec: { windowsAuthVdir: UNKNOWN }, target: "local" } });
+    expect(r.diagnostics.length).toBeGreaterThan(0);
+    for (const d of r.diagnostics) {
+      expect(d.enforcementLevel).toBe("advisory");
+      expect(d.message).toMatch(/can't run policy '[a-z-]+' .* during preview/);
+    }
+  });
+
+  it("an invalid spec on a standalone WsusIisServer: one mandatory violation naming the field", async () => {
+    const r = await analyzer.analyze({ type: T.server, name: "bad", props: { spec: { adminSite: { httpPort: 70000 } }, target: "local" } });
+    expect(r.diagnostics.map((d) => [d.policyName, d.enforcementLevel, d.message.split("\n")[1]])).toEqual([
+      ["wsus-spec-valid", "mandatory", "spec.adminSite.httpPort: expected 1..65535, got 70000"],
+    ]);
+  });
+});

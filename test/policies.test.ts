@@ -1,0 +1,276 @@
+// The policies called directly (notes §4a): one compliant and one violating declaration per policy,
+// remediation, stack policies. The pack as the engine runs it is in policies-grpc.test.ts.
+import { describe, expect, it } from "vitest";
+import { presets } from "../components/presets";
+import { RULES } from "../core/rules";
+import * as P from "../policies/policies";
+import { remediate, validateResource, validateStack, type DirectInput } from "./harness/policyDirect";
+
+const { TYPES } = P;
+const layout = (spec: unknown, name = "wsus01", target = "lab:./.lab/wsus01"): DirectInput => ({ type: TYPES.layout, name, props: { spec, target } });
+const server = (spec: unknown, extra: Partial<DirectInput> = {}): DirectInput => ({ type: TYPES.server, name: "srv", props: { spec, target: "local", __provider: "exports.handler = () => ({})" }, ...extra });
+const vdir = (props: Record<string, unknown>, config?: Record<string, unknown>): DirectInput => ({
+  type: TYPES.vdir,
+  name: `v-${String(props.name)}`,
+  props: { site: "Default Web Site", kind: "vdir", physicalPath: "C:\\Program Files\\Update Services\\Selfupdate", ...props },
+  config,
+});
+const site = (props: Record<string, unknown>): DirectInput => ({ type: TYPES.site, name: "s", props: { name: "Default Web Site", role: "default", ...props } });
+const acl = (entries: { principal: string; rights: string }[], props: Record<string, unknown> = {}): DirectInput => ({
+  type: TYPES.acl,
+  name: "acl",
+  props: { path: "C:\\Program Files\\Update Services\\Selfupdate", entries, ...props },
+});
+const FULL_ACL = [
+  { principal: "BUILTIN\\Administrators", rights: "F" },
+  { principal: "NT AUTHORITY\\SYSTEM", rights: "F" },
+  { principal: "BUILTIN\\Users", rights: "RX" },
+];
+
+const ALL_PRESETS = [presets.configuration1(), presets.configuration1({ profile: "modern" }), presets.configuration2(), presets.configuration2({ profile: "modern" })];
+
+describe("the pack covers the rule engine", () => {
+  it("one resource policy per rule, named by the rule id, with the rule's title and KB cause", () => {
+    expect(P.ruleIdsWithoutPolicy()).toEqual([]);
+    expect(P.rulePolicies.map((p) => p.name)).toEqual(RULES.map((r) => r.id));
+    expect(P.selfUpdateAnonymousPolicy).toMatchObject({ displayName: "SelfUpdate allows anonymous access", description: expect.stringContaining("(KB 920659 cause 4)") });
+  });
+
+  it("enforcement levels: mandatory for the KB causes and the layout errors, advisory for layout SSL", () => {
+    const levels = Object.fromEntries(P.policies.map((p) => [p.name, p.enforcementLevel]));
+    for (const r of RULES.filter((r) => r.cause !== null)) expect(levels[r.id]).toBe("mandatory");
+    expect(levels).toMatchObject({ "layout-vdirs": "mandatory", "layout-windows-auth": "mandatory", "layout-anonymous": "mandatory", "layout-require-ssl": "advisory" });
+    expect(levels).toMatchObject({ "wsus-spec-valid": "mandatory", "wsus-unique-targets": "mandatory", "wsus-no-drift": "mandatory" });
+  });
+
+  it("every preset (both configurations, both profiles) passes every resource policy, on a layout and on a standalone server", async () => {
+    for (const spec of ALL_PRESETS) {
+      for (const p of [...P.rulePolicies, P.specValidPolicy]) {
+        expect((await validateResource(p, layout(spec))).violations, `${p.name} ${JSON.stringify(spec)}`).toEqual([]);
+        expect((await validateResource(p, server(spec))).violations).toEqual([]);
+      }
+    }
+  });
+});
+
+describe("resource policies on WsusIisLayout / WsusIisServer (the declared spec)", () => {
+  it("selfupdate-vdir (cause 2): a vdir override that moves SelfUpdate away from the SelfUpdate folder", async () => {
+    const r = await validateResource(P.selfUpdateVdirPolicy, layout({ vdirs: { SelfUpdate: { physicalPath: "D:\\Other" } } }));
+    expect(r.violations).toEqual(["Default Web Site/SelfUpdate: SelfUpdate points to D:\\Other, expected C:\\Program Files\\Update Services\\Selfupdate"]);
+    expect((await validateResource(P.selfUpdateVdirPolicy, layout({ vdirs: { SelfUpdate: { physicalPath: "C:\\Program Files\\Update Services\\Selfupdate" } } }))).violations).toEqual([]);
+  });
+
+  it("selfupdate-client-port (cause 3): SelfUpdate off the client port; the allowed client ports option", async () => {
+    expect((await validateResource(P.selfUpdateClientPortPolicy, layout({ configuration: 1, clientPort: 8530 }))).violations).toEqual([
+      "Default Web Site/SelfUpdate: SelfUpdate is only on Default Web Site (http ports 80); no site holding it is bound to port 8530",
+    ]);
+    // Configuration 2 serves SelfUpdate on both sites: 8530 is fine.
+    expect((await validateResource(P.selfUpdateClientPortPolicy, layout(presets.configuration2({ profile: "modern" })))).violations).toEqual([]);
+    const on8080 = layout({ defaultSite: { httpPort: 8080 } });
+    expect((await validateResource(P.selfUpdateClientPortPolicy, on8080)).violations).toEqual([
+      "clients would use port 8080, which is not an allowed client port (80, 8530); SelfUpdate must be served on the client port",
+    ]);
+    expect((await validateResource(P.selfUpdateClientPortPolicy, { ...on8080, config: { allowedClientPorts: [80, 8080] } })).violations).toEqual([]);
+  });
+
+  it("selfupdate-anonymous (cause 4): the Windows-auth vdir set to SelfUpdate; remediation resets it to the profile default", async () => {
+    const bad = layout({ ...presets.configuration2(), windowsAuthVdir: "SelfUpdate" });
+    expect((await validateResource(P.selfUpdateAnonymousPolicy, bad)).violations).toEqual([
+      "anonymous authentication is off on Default Web Site/SelfUpdate",
+      "anonymous authentication is off on WSUS Administration/SelfUpdate",
+    ]);
+    const fixed = await remediate(P.selfUpdateAnonymousPolicy, bad);
+    expect(fixed).toEqual({ target: "lab:./.lab/wsus01", spec: presets.configuration2() });
+    expect((await validateResource(P.selfUpdateAnonymousPolicy, { ...bad, props: fixed! })).violations).toEqual([]);
+    // Nothing to remediate on a compliant spec, or for a custom console vdir.
+    expect(await remediate(P.selfUpdateAnonymousPolicy, layout(presets.configuration1()))).toBeUndefined();
+    expect(await remediate(P.selfUpdateAnonymousPolicy, layout({ windowsAuthVdir: "Console" }))).toBeUndefined();
+  });
+
+  it("default-site-loopback (cause 5): addresses without 127.0.0.1; remediation adds it", async () => {
+    const bad = layout({ bindings: { mode: "addresses", addresses: ["10.0.0.5"] } });
+    expect((await validateResource(P.defaultSiteLoopbackPolicy, bad)).violations).toEqual([
+      expect.stringMatching(/^Default Web Site is bound .*only to specific addresses \(10\.0\.0\.5:80:\) without 127\.0\.0\.1$/),
+      "Default Web Site: binding policy lists 10.0.0.5 without 127.0.0.1: the SelfUpdate tree would not answer locally",
+    ]);
+    const fixed = await remediate(P.defaultSiteLoopbackPolicy, bad);
+    expect(fixed?.spec).toEqual({ bindings: { mode: "addresses", addresses: ["10.0.0.5", "127.0.0.1"] } });
+    expect((await validateResource(P.defaultSiteLoopbackPolicy, { ...bad, props: fixed! })).violations).toEqual([]);
+    expect((await validateResource(P.defaultSiteLoopbackPolicy, layout({ bindings: { mode: "allUnassigned" } }))).violations).toEqual([]);
+  });
+
+  it("sharepoint-exclusions (cause 7): SharePoint expected without the WSUS exclusions declared", async () => {
+    const bad = layout({ sharePoint: { expected: "yes", excludedPaths: ["/selfupdate"] } });
+    expect((await validateResource(P.sharePointExclusionsPolicy, bad)).violations).toEqual(["SharePoint is installed and does not exclude /clientwebservice"]);
+    expect((await validateResource(P.sharePointExclusionsPolicy, layout({ sharePoint: { expected: "yes" } }))).violations).toEqual([]);
+    // auto: only evidence can tell (unknown is not a violation of a declaration)
+    expect((await validateResource(P.sharePointExclusionsPolicy, layout({ sharePoint: { expected: "auto", excludedPaths: ["/x"] } }))).violations).toEqual([]);
+  });
+
+  it("layout-vdirs: Configuration 2 with both sites under one name loses the WSUS site's vdirs", async () => {
+    const r = await validateResource(P.layoutVdirsPolicy, layout({ configuration: 2, adminSite: { name: "Default Web Site" } }));
+    expect(r.violations).toHaveLength(6);
+    // the message lacks the target, so the target leads
+    expect(r.violations[0]).toBe("Default Web Site/Content: virtual directory /Content is missing on Default Web Site");
+  });
+
+  it("layout-windows-auth: a WSUS client endpoint named as the Windows-auth vdir; remediation resets it", async () => {
+    const bad = layout({ windowsAuthVdir: "ClientWebService" });
+    expect((await validateResource(P.layoutWindowsAuthPolicy, bad)).violations).toEqual([
+      "spec.windowsAuthVdir names ClientWebService, a WSUS client endpoint that must stay anonymous; the Windows-auth vdir is WSUSAdmin (or a custom console vdir)",
+    ]);
+    expect((await remediate(P.layoutWindowsAuthPolicy, bad))?.spec).toEqual({});
+    expect((await validateResource(P.layoutWindowsAuthPolicy, layout({ windowsAuthVdir: "Console" }))).violations).toEqual([]);
+    // SelfUpdate is selfupdate-anonymous's business, not this policy's.
+    expect(await remediate(P.layoutWindowsAuthPolicy, layout({ windowsAuthVdir: "SelfUpdate" }))).toBeUndefined();
+  });
+
+  it("wsus-spec-valid names the bad field; the rule policies don't apply to an invalid spec", async () => {
+    const bad = server({ adminSite: { httpPort: 70000 } });
+    expect((await validateResource(P.specValidPolicy, bad)).violations).toEqual(["spec.adminSite.httpPort: expected 1..65535, got 70000"]);
+    expect(await validateResource(P.selfUpdateAnonymousPolicy, bad)).toEqual({ violations: [], notApplicable: "the spec is invalid (see policy wsus-spec-valid)" });
+  });
+
+  it("a WsusIisServer under a layout (and the layout's children) are judged once, on the layout", async () => {
+    const parent = "urn:pulumi:dev::wsus-iis::wsus-iis:index:WsusIisLayout::w";
+    const inLayout = server({ windowsAuthVdir: "SelfUpdate" }, { urn: `urn:pulumi:dev::wsus-iis::wsus-iis:index:WsusIisLayout$${TYPES.server}::w-server`, parent });
+    expect(await validateResource(P.selfUpdateAnonymousPolicy, inLayout)).toEqual({ violations: [], notApplicable: "judged on its WsusIisLayout (same spec)" });
+    // ...but it is remediated: its inputs are what converges the server.
+    expect((await remediate(P.selfUpdateAnonymousPolicy, inLayout))?.spec).toEqual({});
+    const child = { ...vdir({ name: "SelfUpdate", auth: { anonymous: false } }), parent: `urn:pulumi:dev::wsus-iis::wsus-iis:index:WsusIisLayout$${TYPES.site}::w-default` };
+    expect((await validateResource(P.selfUpdateAnonymousPolicy, child)).notApplicable).toBe("part of a WsusIisLayout, which is judged as a whole");
+    expect(await remediate(P.selfUpdateAnonymousPolicy, child)).toBeUndefined();
+    // a standalone server is judged
+    expect((await validateResource(P.selfUpdateAnonymousPolicy, server({ windowsAuthVdir: "SelfUpdate" }))).violations).toHaveLength(1);
+  });
+
+  it("other resource types are not applicable", async () => {
+    expect(await validateResource(P.selfUpdateAclPolicy, { type: "aws:s3/bucket:Bucket", name: "b", props: {} })).toEqual({ violations: [], notApplicable: "not a wsus-iis resource" });
+  });
+});
+
+describe("resource policies on the building blocks", () => {
+  it("selfupdate-anonymous: a SelfUpdate/Selfupdate VirtualDirectory without anonymous access; remediation turns it on", async () => {
+    for (const name of ["SelfUpdate", "Selfupdate"]) {
+      const bad = vdir({ name, auth: { anonymous: false, windows: true } });
+      expect((await validateResource(P.selfUpdateAnonymousPolicy, bad)).violations).toEqual([`anonymous authentication is off on Default Web Site/${name}`]);
+      const fixed = await remediate(P.selfUpdateAnonymousPolicy, bad);
+      expect(fixed).toEqual({ ...bad.props, auth: { anonymous: true, windows: true } });
+      expect((await validateResource(P.selfUpdateAnonymousPolicy, { ...bad, props: fixed! })).violations).toEqual([]);
+    }
+    expect((await validateResource(P.selfUpdateAnonymousPolicy, vdir({ name: "SelfUpdate", auth: { anonymous: true } }))).violations).toEqual([]);
+    // not declared: nothing to judge
+    expect((await validateResource(P.selfUpdateAnonymousPolicy, vdir({ name: "SelfUpdate", auth: {} }))).violations).toEqual([]);
+  });
+
+  it("layout-windows-auth: the Windows-auth vdir with anonymous on or Windows off (profile inferred or configured)", async () => {
+    const admin = vdir({ name: "WSUSAdmin", kind: "app", physicalPath: "C:\\Program Files\\Update Services\\Administration", auth: { anonymous: true, windows: true } });
+    expect((await validateResource(P.layoutWindowsAuthPolicy, admin)).violations).toEqual([
+      "anonymous authentication is on for Default Web Site/WSUSAdmin: the WSUS administration API must not be anonymous",
+    ]);
+    expect(await remediate(P.layoutWindowsAuthPolicy, admin)).toEqual({ ...admin.props, auth: { anonymous: false, windows: true } });
+    const api = vdir({ name: "ApiRemoting30", kind: "app", physicalPath: "C:\\Program Files\\Update Services\\WebServices\\ApiRemoting30", auth: { anonymous: false, windows: false } });
+    expect((await validateResource(P.layoutWindowsAuthPolicy, api)).violations).toEqual(["Windows authentication is off for Default Web Site/ApiRemoting30"]);
+    // with profile kb920659 configured, ApiRemoting30 is an ordinary name
+    expect((await validateResource(P.layoutWindowsAuthPolicy, { ...api, config: { profile: "kb920659" } })).violations).toEqual([]);
+    // a custom console vdir named in the config
+    const console_ = vdir({ name: "Console", kind: "app", physicalPath: "C:\\Console", auth: { anonymous: true } }, { windowsAuthVdir: "Console" });
+    expect((await validateResource(P.layoutWindowsAuthPolicy, console_)).violations).toHaveLength(1);
+    expect((await validateResource(P.layoutWindowsAuthPolicy, vdir({ name: "WSUSAdmin", auth: { anonymous: false, windows: true } }))).violations).toEqual([]);
+  });
+
+  it("layout-anonymous: a WSUS client vdir without anonymous access; other names are not judged", async () => {
+    const cws = vdir({ name: "ClientWebService", kind: "app", physicalPath: "C:\\Program Files\\Update Services\\WebServices\\ClientWebService", auth: { anonymous: false } });
+    expect((await validateResource(P.layoutAnonymousPolicy, cws)).violations).toEqual(["anonymous authentication is off on Default Web Site/ClientWebService"]);
+    expect((await remediate(P.layoutAnonymousPolicy, cws))?.auth).toEqual({ anonymous: true });
+    expect((await validateResource(P.layoutAnonymousPolicy, vdir({ name: "MyApp", auth: { anonymous: false } }))).violations).toEqual([]);
+    expect(await remediate(P.layoutAnonymousPolicy, vdir({ name: "MyApp", auth: { anonymous: false } }))).toBeUndefined();
+  });
+
+  it("layout-require-ssl (advisory): judged when the config asks for the modern SSL split", async () => {
+    const cws = vdir({ name: "ClientWebService", kind: "app", physicalPath: "C:\\x", auth: { anonymous: true }, requireSsl: false });
+    expect((await validateResource(P.layoutRequireSslPolicy, cws)).violations).toEqual([]);
+    expect((await validateResource(P.layoutRequireSslPolicy, { ...cws, config: { profile: "modern", ssl: true } })).violations).toEqual([
+      "Require SSL is off for Default Web Site/ClientWebService, expected on",
+    ]);
+  });
+
+  it("selfupdate-acl (cause 1): a SelfUpdate DirectoryAcl below the KB minimum", async () => {
+    expect((await validateResource(P.selfUpdateAclPolicy, acl(FULL_ACL))).violations).toEqual([]);
+    expect((await validateResource(P.selfUpdateAclPolicy, acl(FULL_ACL.slice(0, 2)))).violations).toEqual([
+      "C:\\Program Files\\Update Services\\Selfupdate: BUILTIN\\Users lacks Read & Execute, Read, List Folder Contents on the folder and its contents",
+    ]);
+    expect((await validateResource(P.selfUpdateAclPolicy, acl([{ principal: "Users", rights: "F" }, ...FULL_ACL.slice(0, 2)]))).violations).toEqual([]);
+    // another folder: only with purpose selfupdate
+    expect((await validateResource(P.selfUpdateAclPolicy, acl([], { path: "D:\\Data" }))).notApplicable).toBe("not the SelfUpdate folder (purpose selfupdate)");
+    expect((await validateResource(P.selfUpdateAclPolicy, acl([], { path: "D:\\Mirror\\SU", purpose: "selfupdate" }))).violations).toHaveLength(3);
+  });
+
+  it("default-site-loopback / default-site-anonymous: an IisSite in the default role", async () => {
+    const bound = site({ bindings: [{ protocol: "http", ip: "10.0.0.5", port: 80, host: "" }], anonymous: false });
+    expect((await validateResource(P.defaultSiteLoopbackPolicy, bound)).violations).toEqual([
+      expect.stringMatching(/^Default Web Site is bound .*only to specific addresses \(10\.0\.0\.5:80:\) without 127\.0\.0\.1$/),
+    ]);
+    expect((await validateResource(P.defaultSiteAnonymousPolicy, bound)).violations).toEqual(["anonymous authentication is off on Default Web Site"]);
+    const ok = site({ bindings: [{ protocol: "http", ip: "10.0.0.5", port: 80, host: "" }, { protocol: "http", ip: "127.0.0.1", port: 80, host: "" }], anonymous: true });
+    expect((await validateResource(P.defaultSiteLoopbackPolicy, ok)).violations).toEqual([]);
+    expect((await validateResource(P.defaultSiteAnonymousPolicy, ok)).violations).toEqual([]);
+    expect((await validateResource(P.defaultSiteLoopbackPolicy, site({ name: "Intranet", role: "other", bindings: [{ ip: "10.0.0.5", port: 80 }] }))).notApplicable).toBe(
+      "not the Default Web Site (role default)",
+    );
+  });
+
+  it("rules that need a whole spec don't apply to building blocks", async () => {
+    expect((await validateResource(P.sharePointExclusionsPolicy, vdir({ name: "SelfUpdate", auth: {} }))).notApplicable).toBe(
+      "sharepoint-exclusions does not apply to wsus-iis:index:VirtualDirectory on its own",
+    );
+  });
+});
+
+describe("stack policies", () => {
+  const L = (name: string, target: string): DirectInput => ({ type: TYPES.layout, name, props: { spec: {}, target } });
+
+  it("serverKey normalises targets", () => {
+    expect(P.serverKey("lab:./.lab/wsus01/")).toBe("lab:.lab/wsus01");
+    expect(P.serverKey("lab:.lab//wsus01")).toBe("lab:.lab/wsus01");
+    expect(P.serverKey("ssh://admin@WSUS01.corp:22")).toBe("ssh://wsus01.corp");
+    expect(P.serverKey("ssh://other@wsus01.corp")).toBe("ssh://wsus01.corp");
+    expect(P.serverKey("ssh://wsus01.corp:2222")).toBe("ssh://wsus01.corp:2222");
+    expect(P.serverKey("local")).toBe("local");
+  });
+
+  it("wsus-unique-targets: two layouts on one server (however the target is written)", async () => {
+    expect(await validateStack(P.uniqueTargetsPolicy, [L("a", "lab:./.lab/wsus01"), L("b", "lab:./.lab/wsus02")])).toEqual([]);
+    expect(await validateStack(P.uniqueTargetsPolicy, [L("a", "lab:./.lab/wsus01"), L("b", "lab:.lab/wsus01/")])).toEqual([
+      { message: 'b and a both target lab:.lab/wsus01 ("lab:./.lab/wsus01" and "lab:.lab/wsus01/")', urn: "urn:pulumi:dev::wsus-iis::wsus-iis:index:WsusIisLayout::b" },
+    ]);
+    expect(await validateStack(P.uniqueTargetsPolicy, [L("a", "ssh://admin@WSUS01"), L("b", "ssh://ops@wsus01:22")])).toHaveLength(1);
+    // A layout and its own server share the target: that is one declaration, not two.
+    const layoutUrn = "urn:pulumi:dev::wsus-iis::wsus-iis:index:WsusIisLayout::a";
+    expect(
+      await validateStack(P.uniqueTargetsPolicy, [
+        L("a", "local"),
+        { type: TYPES.server, name: "a-server", urn: `urn:pulumi:dev::wsus-iis::wsus-iis:index:WsusIisLayout$${TYPES.server}::a-server`, parent: layoutUrn, props: { spec: {}, target: "local" } },
+      ]),
+    ).toEqual([]);
+    // Servers whose outputs lack the target fall back to their layout's.
+    const servers = ["a", "b"].map((n) => ({ type: TYPES.server, name: `${n}-server`, urn: `urn:pulumi:dev::wsus-iis::x$${TYPES.server}::${n}-server`, parent: `urn:pulumi:dev::wsus-iis::wsus-iis:index:WsusIisLayout::${n}`, props: {} }));
+    expect(await validateStack(P.uniqueTargetsPolicy, [{ ...L("a", "local"), props: { target: "local" } }, { ...L("b", "local"), props: { target: "local" } }, ...servers])).toHaveLength(2);
+  });
+
+  it("wsus-no-drift: open fail findings on a server's findings output; ignoreRules; failOnUnknown", async () => {
+    const finding = (rule: string, status: "fail" | "unknown", cause: number | null = null) => ({ rule, cause, severity: "error", status, target: "Default Web Site/SelfUpdate", message: `${rule} broken`, remediation: "" });
+    const srv = (findings: unknown): DirectInput => ({ type: TYPES.server, name: "wsus01-server", props: { target: "lab:./.lab/wsus01", compliant: false, findings } });
+    expect(await validateStack(P.noDriftPolicy, [srv([])])).toEqual([]);
+    expect(await validateStack(P.noDriftPolicy, [srv(undefined)])).toEqual([]); // not converged yet
+    const drifted = srv([finding("selfupdate-anonymous", "fail", 4), finding("sharepoint-exclusions", "unknown", 7)]);
+    expect(await validateStack(P.noDriftPolicy, [drifted])).toEqual([
+      {
+        message: "lab:./.lab/wsus01: 1 open finding\n  [selfupdate-anonymous cause 4] Default Web Site/SelfUpdate: selfupdate-anonymous broken",
+        urn: "urn:pulumi:dev::wsus-iis::pulumi-nodejs:dynamic/wsus-iis:WsusIisServer::wsus01-server",
+      },
+    ]);
+    expect(await validateStack(P.noDriftPolicy, [drifted], { ignoreRules: ["selfupdate-anonymous"] })).toEqual([]);
+    expect((await validateStack(P.noDriftPolicy, [drifted], { failOnUnknown: true }))[0].message).toMatch(/^lab:.\/.lab\/wsus01: 2 open findings\n/);
+  });
+});
