@@ -22,6 +22,26 @@ const BENCHES: Bench[] = [
     run: async () => (await import("./apphost.js")).benchRows(),
   },
   {
+    title: "policy pack on 10,000 resources",
+    run: async () => (await import("./policies.js")).benchRows(),
+  },
+  {
+    title: "dynamic provider: serialized size and cold load",
+    run: async () => {
+      const { ensureBuilt } = await import("../test/harness/build.js");
+      ensureBuilt();
+      const m = await (await import("../test/harness/measure.js")).measureProvider({ runs: 3 });
+      return [
+        { name: "dynamic provider: serialized __provider", value: m.bytes, unit: "bytes", detail: `serialize ${Math.round(m.serializeMs)} ms (constructor until URN)` },
+        { name: "dynamic provider: cold load in a fresh plugin process", value: Math.round(m.loadMs * 10) / 10, unit: "ms", detail: `first call (loads runtime, zod, project) ${Math.round(m.firstCallMs)} ms; warm call ${m.warmCallMs.toFixed(1)} ms` },
+      ];
+    },
+  },
+  {
+    title: "soak: random break/converge cycles",
+    run: async () => (await import("./soak.js")).benchRows(),
+  },
+  {
     title: "fleet: round trips and 1,000-server check",
     run: async () => (await import("./fleet.js")).benchRows(),
   },

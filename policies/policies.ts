@@ -32,6 +32,7 @@ import {
   profileForVdir,
   virtualDirectoryDeclaration,
   type BlockContext,
+  type BlockDeclaration,
 } from "../core/policyInputs/blocks";
 import {
   addLoopbackAddress,
@@ -149,6 +150,41 @@ interface RulePolicyOptions {
   remediationSteps?: string;
 }
 
+// Every rule policy judges the same building block: validate and build its declaration once per
+// content (bounded; read-only for callers). A string is the reason the block is not applicable.
+const BLOCK_CACHE_MAX = 1024;
+const blockCache = new Map<string, ReturnType<typeof buildBlockDeclaration>>();
+
+function blockDeclaration(kind: Block, props: unknown, config: BlockConfig) {
+  const key = JSON.stringify([kind, props, config]);
+  let d = blockCache.get(key);
+  if (d === undefined) {
+    d = buildBlockDeclaration(kind, props, config);
+    if (blockCache.size >= BLOCK_CACHE_MAX) blockCache.delete(blockCache.keys().next().value!);
+    blockCache.set(key, d);
+  }
+  return d;
+}
+
+function buildBlockDeclaration(kind: Block, props: unknown, config: BlockConfig): BlockDeclaration | string {
+  const ctx = blockContext(config);
+  if (kind === "vdir") {
+    const p = VirtualDirectoryProps.safeParse(plain(props));
+    if (!p.success) return "the declared properties are invalid";
+    return virtualDirectoryDeclaration(p.data, ctx);
+  }
+  if (kind === "site") {
+    const p = IisSiteProps.safeParse(plain(props));
+    if (!p.success) return "the declared properties are invalid";
+    if (!isDefaultSite(p.data)) return "not the Default Web Site (role default)";
+    return iisSiteDeclaration(p.data);
+  }
+  const p = DirectoryAclProps.safeParse(plain(props));
+  if (!p.success) return "the declared properties are invalid";
+  if (!isSelfUpdateAcl(p.data)) return "not the SelfUpdate folder (purpose selfupdate)";
+  return directoryAclDeclaration(p.data, ctx);
+}
+
 function rulePolicy(o: RulePolicyOptions): ResourceValidationPolicy {
   const { rule } = o;
   const validateResource = (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
@@ -163,23 +199,8 @@ function rulePolicy(o: RulePolicyOptions): ResourceValidationPolicy {
       return;
     }
     if (!o.blocks?.includes(subject.kind)) return args.notApplicable(`${rule.id} does not apply to ${args.type} on its own`);
-    const ctx = blockContext(config);
-    let decl;
-    if (subject.kind === "vdir") {
-      const p = VirtualDirectoryProps.safeParse(plain(subject.props));
-      if (!p.success) return args.notApplicable("the declared properties are invalid");
-      decl = virtualDirectoryDeclaration(p.data, ctx);
-    } else if (subject.kind === "site") {
-      const p = IisSiteProps.safeParse(plain(subject.props));
-      if (!p.success) return args.notApplicable("the declared properties are invalid");
-      if (!isDefaultSite(p.data)) return args.notApplicable("not the Default Web Site (role default)");
-      decl = iisSiteDeclaration(p.data);
-    } else {
-      const p = DirectoryAclProps.safeParse(plain(subject.props));
-      if (!p.success) return args.notApplicable("the declared properties are invalid");
-      if (!isSelfUpdateAcl(p.data)) return args.notApplicable("not the SelfUpdate folder (purpose selfupdate)");
-      decl = directoryAclDeclaration(p.data, ctx);
-    }
+    const decl = blockDeclaration(subject.kind, subject.props, config);
+    if (typeof decl === "string") return args.notApplicable(decl);
     for (const f of failures(decl, [rule])) reportViolation(violationText(f));
   };
 

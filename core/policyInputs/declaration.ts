@@ -13,7 +13,29 @@ export type Declaration =
   | { ok: true; spec: Spec; layout: Layout; state: ObservedState }
   | { ok: false; issues: { path: string; message: string }[] };
 
+// The Analyzer calls every policy with the same resource: build its declaration once. Keyed by content
+// (props reach each policy as a fresh proxy), bounded, and treated as read-only by every caller.
+const CACHE_MAX = 1024;
+const cache = new Map<string, Declaration>();
+
 export function declarationOf(specInput: unknown): Declaration {
+  let key: string | undefined;
+  try {
+    key = JSON.stringify(specInput ?? {});
+  } catch {
+    key = undefined; // not plain data (cycles …): no caching
+  }
+  const hit = key === undefined ? undefined : cache.get(key);
+  if (hit) return hit;
+  const d = buildDeclaration(specInput);
+  if (key !== undefined) {
+    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
+    cache.set(key, d);
+  }
+  return d;
+}
+
+function buildDeclaration(specInput: unknown): Declaration {
   const input = specInput ?? {};
   const r = SpecSchema.safeParse(input);
   if (!r.success) return { ok: false, issues: describeIssues(r.error.issues, input) };
@@ -22,8 +44,8 @@ export function declarationOf(specInput: unknown): Declaration {
 }
 
 /** The failing findings of some rules over a declaration (unknowns are not violations of a declaration). */
-export function failures(d: { spec: Spec; state: ObservedState }, rules: readonly Rule[]): RuleFinding[] {
-  return evaluate(d.spec, d.state, rules).filter((f) => f.status === "fail");
+export function failures(d: { spec: Spec; state: ObservedState; layout?: Layout }, rules: readonly Rule[]): RuleFinding[] {
+  return evaluate(d.spec, d.state, rules, d.layout).filter((f) => f.status === "fail");
 }
 
 /** One line per finding, as the policy pack reports it (the policy's description names the KB cause). */

@@ -1,4 +1,4 @@
-import { resolveLayout } from "../model/layout";
+import { resolveLayout, type Layout } from "../model/layout";
 import type { Spec } from "../model/spec";
 import type { ObservedState } from "../state/schema";
 import { defaultSiteAnonymous } from "./defaultSiteAnonymous";
@@ -36,8 +36,7 @@ export function ruleById(id: string): Rule | undefined {
 }
 
 /** Judge a state (from a server's evidence or from a declaration) against a spec. Pure. */
-export function evaluate(spec: Spec, state: ObservedState, rules: readonly Rule[] = RULES): RuleFinding[] {
-  const layout = resolveLayout(spec, state.computerName);
+export function evaluate(spec: Spec, state: ObservedState, rules: readonly Rule[] = RULES, layout: Layout = resolveLayout(spec, state.computerName)): RuleFinding[] {
   indexState(state);
   const ctx = { spec, layout, state };
   return rules.flatMap((rule) => rule.evaluate(ctx));
