@@ -357,6 +357,12 @@ async function resolveExecutable(ctx: LabContext, name: string): Promise<{ tool:
     if ((await ctx.host(parent)).kind !== "dir") return { stdout: "", stderr: `The system cannot find the path specified.${NL}`, exitCode: 3 };
     return notRecognized(name);
   }
+  // A PATH search costs dozens of directory listings; remember where a program was found (per cwd,
+  // PATH and PATHEXT) and confirm it exists in this lab, so a missing program is searched for again.
+  // (A copy placed earlier on PATH after the first search is not noticed: labs do not do that.)
+  const cacheKey = [ctx.cwd, env.get("path") ?? "", pathext.join(";"), name.toLowerCase()].join("\0");
+  const known = EXECUTABLES.get(cacheKey);
+  if (known && (await ctx.host(known.winPath)).kind === "file") return { tool: known.tool };
   const dirs = [ctx.cwd, ...(env.get("path") ?? "").split(";").filter(Boolean)];
   for (const d of dirs) {
     let base: string;
@@ -366,10 +372,17 @@ async function resolveExecutable(ctx: LabContext, name: string): Promise<{ tool:
       continue;
     }
     for (const c of candidates(base)) {
-      if ((await ctx.host(c)).kind === "file") return { tool: toolOf(c) };
+      const found = await ctx.host(c);
+      if (found.kind === "file") {
+        if (EXECUTABLES.size >= 4096) EXECUTABLES.clear();
+        EXECUTABLES.set(cacheKey, { tool: toolOf(c), winPath: c });
+        return { tool: toolOf(c) };
+      }
     }
   }
   return notRecognized(name);
 }
+
+const EXECUTABLES = new Map<string, { tool: string; winPath: string }>();
 
 export { LabError };
