@@ -159,7 +159,7 @@ function blockDeclaration(kind: Block, props: unknown, config: BlockConfig) {
   const key = JSON.stringify([kind, props, config]);
   let d = blockCache.get(key);
   if (d === undefined) {
-    d = buildBlockDeclaration(kind, props, config);
+    d = buildBlockDeclaration(kind, JSON.parse(key)[1], config);
     if (blockCache.size >= BLOCK_CACHE_MAX) blockCache.delete(blockCache.keys().next().value!);
     blockCache.set(key, d);
   }
@@ -192,7 +192,8 @@ function rulePolicy(o: RulePolicyOptions): ResourceValidationPolicy {
     if ("skip" in subject) return args.notApplicable(subject.skip);
     const config = args.getConfig<ClientPortConfig>();
     if (subject.kind === "declaration") {
-      const d = declarationOf(plain(subject.spec));
+      // declarationOf reads the spec through JSON (an unknown preview value throws there, as it should).
+      const d = declarationOf(subject.spec);
       if (!d.ok) return args.notApplicable("the spec is invalid (see policy wsus-spec-valid)");
       for (const f of failures(d, [rule])) reportViolation(violationText(f));
       for (const message of o.extra?.(d, config) ?? []) reportViolation(message);

@@ -27,7 +27,8 @@ export function declarationOf(specInput: unknown): Declaration {
   }
   const hit = key === undefined ? undefined : cache.get(key);
   if (hit) return hit;
-  const d = buildDeclaration(specInput);
+  // Build from the JSON copy: plain data, whatever proxies the caller's object came wrapped in.
+  const d = buildDeclaration(key === undefined ? specInput : JSON.parse(key));
   if (key !== undefined) {
     if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
     cache.set(key, d);

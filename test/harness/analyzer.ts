@@ -1,75 +1,22 @@
 // Drive a policy pack through @pulumi/pulumi's run-policy-pack entry point over the Analyzer gRPC service,
 // the way the engine does (`pulumi-analyzer-policy <engine> .` with cwd = the policy pack directory).
-// Self-contained (notes/pulumi-testing.md §4b): gRPC and protobuf modules are loaded from @pulumi/pulumi's
-// own resolution root so the generated stubs' instanceof checks see the same module instances.
-import { spawn, type ChildProcess } from "node:child_process";
+// (notes/pulumi-testing.md §4b). gRPC and protobuf modules come from @pulumi/pulumi's own resolution root
+// (grpcDeps) so the generated stubs' instanceof checks see the same module instances.
 import { createRequire } from "node:module";
+import { emptyproto, grpc, structproto, unary, UNKNOWN } from "./grpcDeps";
+import { startPlugin, type PluginProcess } from "./plugin";
+
+export { grpc, UNKNOWN };
 
 const req = createRequire(__filename);
 const pulumiRequire = createRequire(req.resolve("@pulumi/pulumi/package.json"));
 
-export const grpc = pulumiRequire("@grpc/grpc-js") as typeof import("@grpc/grpc-js");
 const analyzerrpc = pulumiRequire("./proto/analyzer_grpc_pb");
 const analyzerproto = pulumiRequire("./proto/analyzer_pb");
-const structproto = pulumiRequire("google-protobuf/google/protobuf/struct_pb");
-const emptyproto = pulumiRequire("google-protobuf/google/protobuf/empty_pb");
 export const runPolicyPackEntry = req.resolve("@pulumi/pulumi/cmd/run-policy-pack/index.js");
-/** The engine's sentinel for unknown (computed) values in Structs. */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 /** Pulumi's special-signature key and secret signature inside Structs. */
 export const SIG_KEY = "4dabf18193072939515e22adb298388d";
 export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-
-function unary<Resp>(client: any, method: string, request: unknown): Promise<Resp> {
-  return new Promise((resolve, reject) => client[method](request, (err: Error | null, resp: Resp) => (err ? reject(err) : resolve(resp))));
-}
-
-export interface PluginProcess {
-  port: number;
-  proc: ChildProcess;
-  stderr: () => string;
-  stdout: () => string;
-  kill: () => Promise<void>;
-}
-
-/** Start a Pulumi plugin process: it prints its gRPC port as the first stdout line. */
-export function startPluginProcess(nodeArgs: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<PluginProcess> {
-  const proc = spawn(process.execPath, nodeArgs, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  proc.stderr!.on("data", (d) => (err += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      proc.kill("SIGKILL");
-      reject(new Error(`plugin did not print a port in time; stderr:\n${err}`));
-    }, opts.timeoutMs ?? 60_000);
-    proc.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`plugin exited early (${code}); stdout:\n${out}\nstderr:\n${err}`));
-    });
-    proc.stdout!.on("data", (d) => {
-      const before = out;
-      out += d;
-      if (!before.includes("\n") && out.includes("\n")) {
-        const port = Number(out.split("\n")[0].trim());
-        clearTimeout(timer);
-        proc.removeAllListeners("exit");
-        resolve({
-          port,
-          proc,
-          stderr: () => err,
-          stdout: () => out,
-          kill: () =>
-            new Promise<void>((res) => {
-              if (proc.exitCode !== null || proc.signalCode !== null) return res();
-              proc.once("exit", () => res());
-              proc.kill("SIGTERM");
-            }),
-        });
-      }
-    });
-  });
-}
 
 export type Level = "advisory" | "mandatory" | "remediate" | "disabled";
 const LEVELS: Level[] = ["advisory", "mandatory", "disabled", "remediate"]; // proto enum order
@@ -117,7 +64,7 @@ export class AnalyzerHarness {
   ) {}
 
   static async start(policyPackDir: string, timeoutMs = 90_000): Promise<AnalyzerHarness> {
-    const plugin = await startPluginProcess([runPolicyPackEntry, "127.0.0.1:1", "."], { cwd: policyPackDir, timeoutMs });
+    const plugin = await startPlugin([runPolicyPackEntry, "127.0.0.1:1", "."], { cwd: policyPackDir, timeoutMs });
     const client = new analyzerrpc.AnalyzerClient(`127.0.0.1:${plugin.port}`, grpc.credentials.createInsecure());
     return new AnalyzerHarness(plugin, client);
   }
