@@ -1,3 +1,4 @@
+import { markImmutable } from "../rules/query";
 import { z } from "zod";
 import { rightsToMask } from "../acl/rights";
 import { CATALOG, resolveLayout, type Layout } from "../model/layout";
@@ -125,7 +126,7 @@ const stateOf = (sites: SiteState[], acls: ObservedState["acls"] = null): Observ
 
 function declaration(input: SpecInput, state: ObservedState): BlockDeclaration {
   const spec = parseSpec(input);
-  return { spec, layout: resolveLayout(spec), state };
+  return { spec, layout: resolveLayout(spec), state: markImmutable(state) };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { CATALOG, resolveLayout, type Layout } from "../model/layout";
 import { describeIssues, SpecSchema, type Spec, type SpecInput } from "../model/spec";
 import { evaluate } from "../rules";
+import { markImmutable } from "../rules/query";
 import type { Rule, RuleFinding } from "../rules/rule";
 import { stateFromLayout } from "../state/fromDeclaration";
 import type { ObservedState } from "../state/schema";
@@ -41,7 +42,7 @@ function buildDeclaration(specInput: unknown): Declaration {
   const r = SpecSchema.safeParse(input);
   if (!r.success) return { ok: false, issues: describeIssues(r.error.issues, input) };
   const layout = resolveLayout(r.data);
-  return { ok: true, spec: r.data, layout, state: stateFromLayout(layout) };
+  return { ok: true, spec: r.data, layout, state: markImmutable(stateFromLayout(layout)) };
 }
 
 /** The failing findings of some rules over a declaration (unknowns are not violations of a declaration). */

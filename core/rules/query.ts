@@ -8,7 +8,17 @@ import type { ObservedState, SiteState, VdirState } from "../state/schema";
 const vdirIndex = new WeakMap<SiteState, Map<string, VdirState>>();
 const siteIndex = new WeakMap<ObservedState, Map<string, SiteState>>();
 
+// States nobody edits (cached declarations) keep their index across evaluations.
+const immutable = new WeakSet<ObservedState>();
+
+/** Promise that a state will not be edited again, so evaluate() can index it once and reuse that. */
+export function markImmutable(state: ObservedState): ObservedState {
+  immutable.add(state);
+  return state;
+}
+
 export function indexState(state: ObservedState): void {
+  if (immutable.has(state) && siteIndex.has(state)) return;
   const byName = new Map<string, SiteState>();
   for (const site of state.sites) {
     if (!byName.has(site.name.toLowerCase())) byName.set(site.name.toLowerCase(), site);
