@@ -81,7 +81,7 @@ if ($req.op -eq 'collect') {
   } else {
     $saves = @()
     $i = 0
-    foreach ($p in @($a.aclPaths)) { $saves += ,@($p, (Join-Path $env:windir ("Temp\wsus-iis-{0}-{1}.acl" -f $a.backupName, $i))); $i++ }
+    foreach ($p in @($a.aclPaths)) { $saves += ,@($p, (Join-Path $env:windir ("Temp\{0}-acl-{1}.txt" -f $a.backupName, $i))); $i++ }
     $guardFailed = $null
     if ($a.touchesIis) {
       $backup = $a.backupName

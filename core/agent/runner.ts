@@ -90,7 +90,7 @@ export async function apply(host: AgentHost, params: ApplyParams): Promise<Apply
 
   // Guards first: nothing is changed unless every backup was taken.
   const tempDir = `${expand("%windir%", env)}\\Temp`;
-  const aclSaves = params.aclPaths.map((path, i) => ({ path, file: `${tempDir}\\wsus-iis-${params.backupName}-${i}.acl` }));
+  const aclSaves = params.aclPaths.map((path, i) => ({ path, file: `${tempDir}\\${params.backupName}-acl-${i}.txt` }));
   const guards: CommandResult[] = [];
   if (params.touchesIis) guards.push(await runLogged(host, 0, `${APPCMD} add backup ${quoteArg(params.backupName)}`));
   for (const s of aclSaves) guards.push(await runLogged(host, 0, `icacls ${quoteArg(s.path)} /save ${quoteArg(s.file)}`));
