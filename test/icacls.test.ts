@@ -5,6 +5,7 @@ import { parseIcacls, parseIcaclsFor } from "../core/evidence/icacls";
 import { EvidenceError } from "../core/evidence/errors";
 import { covers, REQUIRED, rightsToMask, SYNCHRONIZE } from "../core/acl/rights";
 import type { Ace } from "../core/state/schema";
+import { evidenceError } from "./support/errors";
 
 const FIXTURES = "/work/shared/fixtures/acl-outputs";
 
@@ -50,15 +51,6 @@ function brief(a: Ace): [string, string, number] {
   return [a.principal, flags.trim(), a.mask];
 }
 
-function evidenceError(fn: () => unknown): EvidenceError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EvidenceError);
-    return e as EvidenceError;
-  }
-  throw new Error("expected an EvidenceError");
-}
 
 describe("rightsToMask / covers", () => {
   it("maps simple rights", () => {

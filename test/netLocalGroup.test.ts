@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { isMember, parseNetLocalGroup } from "../core/evidence/netLocalGroup";
 import { EvidenceError } from "../core/evidence/errors";
+import { evidenceError } from "./support/errors";
 
 const USERS_EN = [
   "Alias name     Users",
@@ -29,15 +30,6 @@ const USERS_DE = [
   "",
 ].join("\n");
 
-function evidenceError(fn: () => unknown): EvidenceError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EvidenceError);
-    return e as EvidenceError;
-  }
-  throw new Error("expected an EvidenceError");
-}
 
 describe("parseNetLocalGroup", () => {
   it("parses the English output", () => {
