@@ -1,4 +1,5 @@
 import { writeFileSync } from "node:fs";
+import { relative, sep } from "node:path";
 import { RULES } from "../core/rules";
 import { renderJson, renderJunit, renderSarif, renderText, type RuleInfo, type ServerReport } from "../core/report";
 import { CliError } from "./errors";
@@ -13,12 +14,22 @@ export function parseFormat(value: string): Format {
 
 export const RULE_INFO: RuleInfo[] = RULES.map((r) => ({ id: r.id, cause: r.cause, title: r.title, description: r.description }));
 
-export function render(reports: ServerReport[], format: Format, opts: { color?: boolean } = {}): string {
+export function render(reports: ServerReport[], format: Format, opts: { color?: boolean; configFile?: string } = {}): string {
   switch (format) {
     case "json":
       return renderJson(reports);
     case "sarif":
-      return JSON.stringify(renderSarif(reports, { toolVersion: require("../package.json").version }), null, 2) + "\n";
+      return (
+        JSON.stringify(
+          renderSarif(reports, {
+            toolVersion: require("../package.json").version,
+            // code scanning files each alert under a repository path: the spec file when there is one
+            ...(opts.configFile ? { artifactUri: () => relative(process.cwd(), opts.configFile!).split(sep).join("/") } : {}),
+          }),
+          null,
+          2,
+        ) + "\n"
+      );
     case "junit":
       return renderJunit(reports);
     default:

@@ -56,6 +56,15 @@ describe("wsus-iis check --evidence", () => {
     const validate = ajv.compile(schema);
     expect(validate(sarif), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
     expect(sarif.runs[0].results.length).toBeGreaterThan(6);
+    // GitHub code scanning needs a repository-relative physical location and stable fingerprints
+    for (const res of sarif.runs[0].results) {
+      expect(res.locations[0].physicalLocation.artifactLocation.uri).toBe("wsus-iis/WSUS01");
+      expect(res.partialFingerprints["wsusIisFinding/v1"]).toMatch(/^[0-9a-f]{32}$/);
+    }
+    expect(new Set(sarif.runs[0].results.map((r: { partialFingerprints: Record<string, string> }) => r.partialFingerprints["wsusIisFinding/v1"])).size).toBe(sarif.runs[0].results.length);
+    writeFileSync(file("spec.yaml"), "configuration: 2\n");
+    const withConfig = cli(["check", "--evidence", file("broken.json"), "--config", file("spec.yaml"), "--format", "sarif"], { cwd: dir });
+    expect(JSON.parse(withConfig.stdout).runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe("spec.yaml");
   });
 
   it("JUnit output has one testcase per rule", () => {

@@ -223,7 +223,10 @@ describe("renderSarif", () => {
       expect(r.message.text).toContain(finding.message);
       expect(r.message.text).toContain(finding.remediation);
       expect(r.locations).toEqual([
-        { logicalLocations: [{ name: finding.target, fullyQualifiedName: `WSUS02/${finding.target}`, kind: "resource" }] },
+        {
+          physicalLocation: { artifactLocation: { uri: "wsus-iis/WSUS02" }, region: { startLine: 1 } },
+          logicalLocations: [{ name: finding.target, fullyQualifiedName: `WSUS02/${finding.target}`, kind: "resource" }],
+        },
       ]);
       expect(r.properties).toEqual({ status: finding.status, cause: finding.cause, server: "WSUS02", target: "wsus02.yaml" });
     });
@@ -231,8 +234,9 @@ describe("renderSarif", () => {
     expect(results[3].locations![0].logicalLocations![0].fullyQualifiedName).toBe(
       "WSUS02/C:\\Program Files\\Update Services\\Selfupdate",
     );
-    expect(JSON.stringify(log)).not.toContain("physicalLocation");
-    expect(JSON.stringify(log)).not.toContain("artifactLocation");
+    // the physical location is where code scanning files the alert (a repository path), never the server's folder
+    const uris = log.runs[0].results!.map((x) => x.locations![0].physicalLocation!.artifactLocation!.uri!);
+    expect(new Set(uris)).toEqual(new Set(["wsus-iis/WSUS02"]));
   });
 
   it("two servers: valid, one run, rules once, results of both", () => {

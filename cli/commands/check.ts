@@ -85,7 +85,7 @@ export function register(program: Command): void {
           );
         }
       }
-      emit(render(reports, format, { color }), opts.output);
+      emit(render(reports, format, { color, configFile: opts.config }), opts.output);
       process.exitCode = unreachable ? EXIT.unreachable : reports.every((r) => r.report.compliant) ? EXIT.ok : EXIT.findings;
     });
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type * as Sarif from "sarif";
 import type { Finding } from "../rules/finding";
 import { KB_URL, rulesWithFindings } from "./common";
@@ -10,6 +11,21 @@ export interface SarifOptions {
   toolVersion: string;
   /** Where the tool is documented; defaults to KB 920659, which every rule is about. */
   informationUri?: string;
+  /**
+   * Repository-relative file each server's results are filed under (GitHub code scanning rejects
+   * results without a physical location). Default: the config file given, else `wsus-iis/<server>`.
+   */
+  artifactUri?: (report: ServerReport) => string;
+}
+
+/** `wsus-iis/<server>` with anything but a safe path character replaced. */
+export function defaultArtifactUri(r: ServerReport): string {
+  return `wsus-iis/${r.server.replace(/[^A-Za-z0-9._-]+/g, "_")}`;
+}
+
+/** Stable across runs for the same problem on the same server, whatever the message wording. */
+function fingerprint(r: ServerReport, f: Finding): string {
+  return createHash("sha256").update(`${r.server}\0${f.rule}\0${f.target}`).digest("hex").slice(0, 32);
 }
 
 /** "selfupdate-anonymous" → "SelfupdateAnonymous": SARIF wants a readable identifier-like rule name. */
@@ -42,7 +58,7 @@ function level(f: Finding): Sarif.Result.level {
   return f.severity === "warning" ? "warning" : "error";
 }
 
-function result(r: ServerReport, f: Finding, ruleIndex: number): Sarif.Result {
+function result(r: ServerReport, f: Finding, ruleIndex: number, artifactUri: string): Sarif.Result {
   const prefix = f.status === "unknown" ? "Could not check (evidence missing): " : "";
   return {
     ruleId: f.rule,
@@ -52,10 +68,12 @@ function result(r: ServerReport, f: Finding, ruleIndex: number): Sarif.Result {
     locations: [
       {
         // Targets are IIS objects ("Default Web Site/Selfupdate"), groups or Windows folders on the server:
-        // none is a file in the analysed repository, so they are logical locations only.
+        // the logical location says which; the physical one is where code scanning files the alert.
+        physicalLocation: { artifactLocation: { uri: artifactUri }, region: { startLine: 1 } },
         logicalLocations: [{ name: f.target, fullyQualifiedName: `${r.server}/${f.target}`, kind: "resource" }],
       },
     ],
+    partialFingerprints: { "wsusIisFinding/v1": fingerprint(r, f) },
     properties: {
       status: f.status,
       cause: f.cause,
@@ -82,7 +100,7 @@ export function renderSarif(reports: readonly ServerReport[], options: SarifOpti
   }
   const results: Sarif.Result[] = [];
   for (const r of reports) {
-    for (const f of r.report.findings) results.push(result(r, f, index.get(f.rule)!));
+    for (const f of r.report.findings) results.push(result(r, f, index.get(f.rule)!, (options.artifactUri ?? defaultArtifactUri)(r)));
   }
   return {
     $schema: SARIF_SCHEMA_URI,
