@@ -14,6 +14,13 @@ export function buildProgram(): Command {
 
 /** Entry point for bin/wsus-iis.js. Every failure ends as one message and an exit code, never a stack trace. */
 export async function runMain(argv: string[] = process.argv): Promise<void> {
+  // `wsus-iis check … | head`: a reader that stops early is not an error worth a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

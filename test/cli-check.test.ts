@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -86,6 +87,15 @@ describe("wsus-iis check --evidence", () => {
 });
 
 describe("bad input: exit 2, a clear message naming the field, no stack trace", () => {
+  it("a reader that stops early (| head) is not an error", () => {
+    const r = spawnSync("bash", ["-c", `node bin/wsus-iis.js probe --help | head -1 >/dev/null; echo "exit=\${PIPESTATUS[0]}"`], {
+      cwd: join(__dirname, ".."),
+      encoding: "utf8",
+    });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe("exit=0");
+  });
+
   it.each([
     [["check", "--evidence", "/nonexistent/e.json"], /cannot read evidence file \/nonexistent\/e\.json: ENOENT/],
     [["check"], /check needs --evidence FILE or --target/],

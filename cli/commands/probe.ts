@@ -93,7 +93,7 @@ export async function runProbe(url: string, raw: RawOptions, write: (text: strin
 export function register(program: Command): void {
   program
     .command("probe")
-    .description("fetch what a Windows Update client fetches first (anonymously, plain HTTP) and name the KB 920659 causes the answers point to")
+    .description("Fetch what a Windows Update client fetches first (anonymously, plain HTTP) and name the KB 920659 causes the answers point to")
     .argument("<url>", "the WSUS server URL, e.g. http://wsus01:8530 (only its host and port are used)")
     .option("--client-port <port>", "port clients use for self-update (default: the URL's port, else 80)")
     .option("--profile <profile>", "kb920659 (Windows-auth vdir WSUSAdmin) or modern (ApiRemoting30)", "kb920659")
