@@ -2,7 +2,7 @@
  * `npm run bench`: every speed and memory goal of the project, measured on this machine and written
  * as a table to bench/RESULTS.md (and printed). Each bench returns rows; goals are compared, not asserted.
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import os from "node:os";
 
@@ -63,10 +63,14 @@ async function main() {
     rows.push(...(await b.run()));
   }
   const header = `# Benchmark results\n\nMachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString()}\n\n`;
-  const table = ["| benchmark | value | goal | detail |", "|---|---:|---|---|", ...rows.map((r) => `| ${r.name} | ${r.value} ${r.unit} | ${verdict(r)} | ${r.detail ?? ""} |`)].join("\n");
+  const line = (r: BenchRow) => `| ${r.name} | ${r.value} ${r.unit} | ${verdict(r)} | ${r.detail ?? ""} |`;
+  // A partial run (`npm run bench -- fleet`) replaces its own rows and keeps the others' last figures.
+  const file = join(__dirname, "RESULTS.md");
+  const kept = only.length && existsSync(file) ? readFileSync(file, "utf8").split("\n").filter((l) => /^\| (?!benchmark |---)/.test(l) && !rows.some((r) => l.startsWith(`| ${r.name} |`))) : [];
+  const table = ["| benchmark | value | goal | detail |", "|---|---:|---|---|", ...kept, ...rows.map(line)].join("\n");
   const md = header + table + "\n";
-  writeFileSync(join(__dirname, "RESULTS.md"), md);
-  process.stdout.write(md);
+  writeFileSync(file, md);
+  process.stdout.write(header + ["| benchmark | value | goal | detail |", "|---|---:|---|---|", ...rows.map(line)].join("\n") + "\n");
 }
 
 main().catch((e) => {
