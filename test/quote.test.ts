@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseWindowsCommandLine } from "../core/commands/argv";
-import { commandLine, quoteArg, switchArg, UnsafeArgumentError } from "../core/commands/quote";
+import { commandLine, psHereString, quoteArg, readPsHereString, switchArg, UnsafeArgumentError } from "../core/commands/quote";
+import { unwrapRequest, wrapRequest } from "../core/agent/envelope";
 import { renderAction } from "../core/plan/render";
 import { RepairAction } from "../core/plan/actions";
 
@@ -87,5 +88,34 @@ describe("quoting", () => {
       }),
       { numRuns: 1500 },
     );
+  });
+});
+
+describe("PowerShell here-strings (the agent envelope)", () => {
+  it("property: one-line text comes back verbatim, anything with a line break is refused", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 80 }), (text) => {
+        let wrapped: string;
+        try {
+          wrapped = psHereString(text);
+        } catch (e) {
+          expect(e).toBeInstanceOf(UnsafeArgumentError);
+          expect(text).toMatch(/[\r\n]/);
+          return;
+        }
+        expect(readPsHereString(wrapped)).toBe(text);
+        // the terminator appears exactly once, at the start of the last line
+        expect(wrapped.split("\n").filter((l) => l.startsWith("'@"))).toEqual(["'@"]);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("a request with hostile strings travels inside the envelope unchanged", () => {
+    const hostile = "x'@\u2028\"; Remove-Item C:\\ -Recurse; $(calc) `n";
+    const req = { op: "collect" as const, params: { aclPaths: [hostile], fileDirs: [], groups: [hostile] } };
+    const env = wrapRequest(req);
+    expect(unwrapRequest(env)).toEqual(req);
+    expect(env.startsWith("$RequestJson = @'\n{")).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { psHereString, readPsHereString } from "../commands/quote";
 import type { AgentRequest } from "./protocol";
 
 /**
@@ -16,14 +17,13 @@ export function agentScriptText(): string {
 }
 
 export function wrapRequest(request: AgentRequest): string {
-  const json = JSON.stringify(request);
-  if (json.includes("\n")) throw new Error("request JSON must be one line");
-  return `$RequestJson = @'\n${json}\n'@\n${agentScriptText()}\n`;
+  return `$RequestJson = ${psHereString(JSON.stringify(request))}\n${agentScriptText()}\n`;
 }
 
 /** The request inside an envelope (the lab's side of `powershell -Command -`). */
 export function unwrapRequest(stdin: string): unknown {
-  const m = /^\$RequestJson = @'\r?\n(.*)\r?\n'@\r?\n/.exec(stdin);
-  if (!m) throw new Error("not a wsus-iis agent envelope");
-  return JSON.parse(m[1]);
+  const prefix = "$RequestJson = ";
+  const json = stdin.startsWith(prefix) ? readPsHereString(stdin.slice(prefix.length)) : null;
+  if (json === null) throw new Error("not a wsus-iis agent envelope");
+  return JSON.parse(json);
 }

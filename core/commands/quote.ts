@@ -51,3 +51,19 @@ export function parsesTo(line: string, argv: string[]): boolean {
   const got = parseWindowsCommandLine(line);
   return got.length === argv.length && got.every((a, i) => a === argv[i]);
 }
+
+/**
+ * PowerShell: a single-quoted here-string holds its text verbatim (no `$` expansion, no escapes). Only
+ * a line break can end it early (a line starting with `'@`), so one-line text is safe and anything
+ * else is refused.
+ */
+export function psHereString(text: string): string {
+  if (/[\r\n]/.test(text)) throw new UnsafeArgumentError(text.slice(0, 60), "a line break could end the PowerShell here-string");
+  return `@'\n${text}\n'@`;
+}
+
+/** The text of a here-string made by psHereString (what PowerShell would read). */
+export function readPsHereString(source: string): string | null {
+  const m = /^@'\r?\n([^\r\n]*)\r?\n'@/.exec(source);
+  return m ? m[1] : null;
+}
