@@ -4,7 +4,10 @@ import { SingleBar } from "cli-progress";
 import { runFleet, type FleetOutcome } from "../ops/fleet";
 import { openTransport, TargetError, type Transport } from "../transports";
 import { parseTarget } from "../transports/target";
+import { parse as parseYaml } from "yaml";
+import type { Spec } from "../core/model/spec";
 import { CliError } from "./errors";
+import { parseSpecInput } from "./spec";
 
 export interface FleetOptions {
   target?: string[];
@@ -28,8 +31,21 @@ export function addFleetOptions(cmd: Command): Command {
     .option("--timeout <ms>", "per-server request timeout in milliseconds", "120000");
 }
 
-export function targetsOf(opts: FleetOptions): string[] {
-  const list = [...(opts.target ?? [])];
+/** One server of a fleet: its target and, from a --targets file, spec fields that differ from the base spec. */
+export interface FleetEntry {
+  target: string;
+  overrides?: Record<string, unknown>;
+  /** Where the entry came from, for error messages (`--targets servers.yaml[2]`). */
+  origin: string;
+}
+
+/**
+ * The servers to work on: `--target` (repeatable) and `--targets FILE`. The file is one target per line
+ * (# comments), or a JSON/YAML list whose items are target strings or objects `{ target, …spec fields }`
+ * (e.g. `{ target: ssh://admin@wsus02, configuration: 2, profile: modern }` in a mixed fleet).
+ */
+export function fleetOf(opts: FleetOptions): FleetEntry[] {
+  const entries: FleetEntry[] = (opts.target ?? []).map((t) => ({ target: t, origin: "--target" }));
   if (opts.targets) {
     let text: string;
     try {
@@ -37,29 +53,53 @@ export function targetsOf(opts: FleetOptions): string[] {
     } catch (e) {
       throw new CliError(`cannot read --targets ${opts.targets}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
-    const trimmed = text.trim();
-    if (trimmed.startsWith("[")) {
+    const structured = /\.(ya?ml|json)$/i.test(opts.targets) || text.trim().startsWith("[");
+    if (structured) {
       let parsed: unknown;
       try {
-        parsed = JSON.parse(trimmed);
+        parsed = /\.ya?ml$/i.test(opts.targets) ? parseYaml(text) : JSON.parse(text);
       } catch (e) {
-        throw new CliError(`--targets ${opts.targets} is not valid JSON: ${(e as Error).message}`);
+        throw new CliError(`--targets ${opts.targets} is not valid ${/\.ya?ml$/i.test(opts.targets) ? "YAML" : "JSON"}: ${(e as Error).message.split("\n")[0]}`);
       }
-      if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === "string")) throw new CliError(`--targets ${opts.targets}: expected a JSON array of target strings`);
-      list.push(...parsed);
+      if (!Array.isArray(parsed)) throw new CliError(`--targets ${opts.targets}: expected a list of targets`);
+      parsed.forEach((item, i) => {
+        const origin = `--targets ${opts.targets}[${i}]`;
+        if (typeof item === "string") entries.push({ target: item, origin });
+        else if (item && typeof item === "object" && !Array.isArray(item) && typeof (item as { target?: unknown }).target === "string") {
+          const { target, ...overrides } = item as Record<string, unknown>;
+          entries.push({ target: target as string, overrides, origin });
+        } else throw new CliError(`${origin}: expected a target string or an object with a "target" field`);
+      });
     } else {
-      list.push(...text.split(/\r?\n/).map((l) => l.replace(/#.*$/, "").trim()).filter(Boolean));
+      text.split(/\r?\n/).forEach((l, i) => {
+        const t = l.replace(/#.*$/, "").trim();
+        if (t) entries.push({ target: t, origin: `--targets ${opts.targets}:${i + 1}` });
+      });
     }
   }
-  for (const t of list) {
+  const seen = new Set<string>();
+  const out: FleetEntry[] = [];
+  for (const e of entries) {
     try {
-      parseTarget(t);
-    } catch (e) {
-      if (e instanceof TargetError) throw new CliError(`--target: ${e.message}`);
-      throw e;
+      parseTarget(e.target);
+    } catch (err) {
+      if (err instanceof TargetError) throw new CliError(`${e.origin}: ${err.message}`);
+      throw err;
+    }
+    if (!seen.has(e.target)) {
+      seen.add(e.target);
+      out.push(e);
     }
   }
-  return [...new Set(list)];
+  return out;
+}
+
+/** Each server's spec: the base spec input with the entry's overrides on top, validated up front. */
+export function specsOf(fleet: FleetEntry[], baseInput: Record<string, unknown>, baseWhere: string): Map<string, Spec> {
+  const base = parseSpecInput(baseInput, baseWhere);
+  return new Map(
+    fleet.map((e) => [e.target, e.overrides && Object.keys(e.overrides).length ? parseSpecInput({ ...baseInput, ...e.overrides }, ` for ${e.origin}`, (p) => p) : base]),
+  );
 }
 
 export function concurrencyOf(opts: FleetOptions): number {

@@ -25,8 +25,8 @@ export function readDataFile(file: string, what: string): unknown {
   }
 }
 
-/** The spec from --config plus the command-line overrides; bad values are named, never a stack trace. */
-export function loadSpec(opts: SpecOptions): Spec {
+/** The spec input from --config plus the command-line overrides (not validated yet). */
+export function specInputOf(opts: SpecOptions): Record<string, unknown> {
   const base = opts.config ? readDataFile(opts.config, "config file") : {};
   if (base !== null && (typeof base !== "object" || Array.isArray(base))) {
     throw new CliError(`config file ${opts.config}: expected an object with the spec's fields`);
@@ -38,15 +38,22 @@ export function loadSpec(opts: SpecOptions): Spec {
   }
   if (opts.profile !== undefined) input.profile = opts.profile;
   if (opts.computerName !== undefined) input.computerName = opts.computerName;
+  return input;
+}
+
+/** Validate a spec input; `where` says where it came from, each bad field is named. */
+export function parseSpecInput(input: unknown, where: string, name: (path: string) => string = flagFor): Spec {
   try {
     return parseSpec(input);
   } catch (e) {
-    if (e instanceof SpecError) {
-      const where = opts.config ? ` (config ${opts.config} and options)` : "";
-      throw new CliError(`invalid spec${where}:\n${e.issues.map((i) => `  ${flagFor(i.path)}: ${i.message}`).join("\n")}`);
-    }
+    if (e instanceof SpecError) throw new CliError(`invalid spec${where}:\n${e.issues.map((i) => `  ${name(i.path)}: ${i.message}`).join("\n")}`);
     throw e;
   }
+}
+
+/** The spec from --config plus the command-line overrides; bad values are named, never a stack trace. */
+export function loadSpec(opts: SpecOptions): Spec {
+  return parseSpecInput(specInputOf(opts), opts.config ? ` (config ${opts.config} and options)` : "");
 }
 
 /** Name fields the way the user typed them: CLI options as flags, the rest as config paths. */

@@ -4,9 +4,9 @@ import { EvidenceError } from "../../core/evidence/errors";
 import type { ServerReport } from "../../core/report";
 import { checkTarget, type CheckResult } from "../../ops/converge";
 import { CliError, EXIT } from "../errors";
-import { addFleetOptions, targetsOf, transportFor, withProgress, summaryTable, type FleetOptions } from "../fleet";
+import { addFleetOptions, fleetOf, specsOf, transportFor, withProgress, summaryTable, type FleetOptions } from "../fleet";
 import { emit, FORMATS, parseFormat, render, RULE_INFO } from "../output";
-import { loadSpec, readDataFile, type SpecOptions } from "../spec";
+import { loadSpec, readDataFile, specInputOf, type SpecOptions } from "../spec";
 
 interface CheckOptions extends SpecOptions, FleetOptions {
   evidence?: string;
@@ -49,15 +49,17 @@ export function register(program: Command): void {
     .addHelpText("after", "\nExit codes: 0 compliant, 1 findings with status fail, 2 bad input, 3 a server could not be checked.\nExamples:\n  wsus-iis check --evidence wsus01.json --profile modern --format sarif --output wsus01.sarif\n  wsus-iis check --target lab:./lab1 --target ssh://admin@wsus02 --configuration 2")
     .action(async (opts: CheckOptions) => {
       const format = parseFormat(opts.format);
-      const targets = targetsOf(opts);
+      const fleet = fleetOf(opts);
+      const targets = fleet.map((e) => e.target);
       if (!opts.evidence && targets.length === 0) throw new CliError("check needs --evidence FILE or --target/--targets");
       if (opts.evidence && targets.length) throw new CliError("use either --evidence or --target/--targets, not both");
-      const spec = loadSpec(opts);
+      const specs = specsOf(fleet, specInputOf(opts), opts.config ? ` (config ${opts.config} and options)` : "");
       const color = opts.color !== false && format === "text" && !opts.output && process.stdout.isTTY === true;
       let reports: ServerReport[];
       let unreachable = false;
       if (opts.evidence) {
         const evidence = readDataFile(opts.evidence, "evidence file");
+        const spec = loadSpec(opts);
         let report;
         try {
           report = checkEvidence(spec, evidence);
@@ -71,7 +73,7 @@ export function register(program: Command): void {
         const outcomes = await withProgress<CheckResult>(
           targets,
           opts,
-          async (target) => checkTarget(transportFor(target, opts), spec),
+          async (target) => checkTarget(transportFor(target, opts), specs.get(target)!),
           (o) => (!o.ok ? "unreachable" : o.value!.report.compliant ? "compliant" : "drifted"),
         );
         reports = outcomes.map((o) =>

@@ -5,9 +5,9 @@ import { plan as makePlan, type Plan } from "../../core/plan/planner";
 import { stateFromEvidence } from "../../core/state/fromEvidence";
 import { converge, planTarget, type ConvergeResult } from "../../ops/converge";
 import { CliError, EXIT } from "../errors";
-import { addFleetOptions, summaryTable, targetsOf, transportFor, withProgress, type FleetOptions } from "../fleet";
+import { addFleetOptions, fleetOf, specsOf, summaryTable, transportFor, withProgress, type FleetOptions } from "../fleet";
 import { emit } from "../output";
-import { loadSpec, readDataFile, type SpecOptions } from "../spec";
+import { loadSpec, readDataFile, specInputOf, type SpecOptions } from "../spec";
 import { addSpecOptions } from "./check";
 
 interface PlanOptions extends SpecOptions, FleetOptions {
@@ -44,20 +44,21 @@ export function register(program: Command): void {
     .option("--output <file>", "write to a file instead of stdout")
     .action(async (opts: PlanOptions) => {
       const format = parsePlanFormat(opts.format);
-      const spec = loadSpec(opts);
-      const targets = targetsOf(opts);
+      const fleet = fleetOf(opts);
+      const targets = fleet.map((e) => e.target);
       if (!opts.evidence && targets.length === 0) throw new CliError("plan needs --evidence FILE or --target/--targets");
+      const specs = specsOf(fleet, specInputOf(opts), opts.config ? ` (config ${opts.config} and options)` : "");
       let plans: { target: string; plan?: Plan; error?: string }[];
       if (opts.evidence) {
         const evidence = readDataFile(opts.evidence, "evidence file");
         try {
-          plans = [{ target: `evidence:${opts.evidence}`, plan: makePlan(spec, stateFromEvidence(evidence)) }];
+          plans = [{ target: `evidence:${opts.evidence}`, plan: makePlan(loadSpec(opts), stateFromEvidence(evidence)) }];
         } catch (e) {
           if (e instanceof EvidenceError) throw new CliError(`evidence file ${opts.evidence}: ${e.message}`);
           throw e;
         }
       } else {
-        const outcomes = await withProgress(targets, opts, async (t) => planTarget(transportFor(t, opts), spec), (o) => (o.ok ? `${o.value!.plan.steps.length} step(s)` : "unreachable"));
+        const outcomes = await withProgress(targets, opts, async (t) => planTarget(transportFor(t, opts), specs.get(t)!), (o) => (o.ok ? `${o.value!.plan.steps.length} step(s)` : "unreachable"));
         plans = outcomes.map((o) => (o.ok ? { target: o.target, plan: o.value!.plan } : { target: o.target, error: o.error!.message }));
       }
       const text =
@@ -79,12 +80,13 @@ export function register(program: Command): void {
     .addHelpText("after", "\nExit codes: 0 every server compliant, 1 problems left (manual steps), 2 bad input, 3 unreachable / refused (drift) / rolled back.")
     .action(async (opts: PlanOptions & { yes?: boolean }) => {
       const format = parsePlanFormat(opts.format);
-      const spec = loadSpec(opts);
-      const targets = targetsOf(opts);
+      const fleet = fleetOf(opts);
+      const targets = fleet.map((e) => e.target);
       if (targets.length === 0) throw new CliError("apply needs --target/--targets");
+      const specs = specsOf(fleet, specInputOf(opts), opts.config ? ` (config ${opts.config} and options)` : "");
       if (!opts.yes) {
         if (!process.stdin.isTTY) throw new CliError("apply changes servers: pass --yes (no terminal to ask on)");
-        const previews = await withProgress(targets, opts, async (t) => planTarget(transportFor(t, opts), spec), (o) => (o.ok ? `${o.value!.plan.steps.length} step(s)` : "unreachable"));
+        const previews = await withProgress(targets, opts, async (t) => planTarget(transportFor(t, opts), specs.get(t)!), (o) => (o.ok ? `${o.value!.plan.steps.length} step(s)` : "unreachable"));
         for (const p of previews) process.stdout.write(p.ok ? formatPlanText(p.target, p.value!.plan) : `${p.target}: UNREACHABLE: ${p.error!.message}\n`);
         const rl = createInterface({ input: process.stdin, output: process.stdout });
         const answer = (await rl.question(`Apply to ${targets.length} server(s)? [y/N] `)).trim().toLowerCase();
@@ -92,7 +94,7 @@ export function register(program: Command): void {
         if (answer !== "y" && answer !== "yes") throw new CliError("nothing applied", EXIT.ok);
       }
       const label = (r: ConvergeResult) => `${r.status}${r.after.compliant ? "" : ` (${r.after.findings.filter((f) => f.status === "fail").length} problems left)`}`;
-      const outcomes = await withProgress(targets, opts, async (t) => converge(transportFor(t, opts), spec), (o) => (o.ok ? label(o.value!) : "unreachable"));
+      const outcomes = await withProgress(targets, opts, async (t) => converge(transportFor(t, opts), specs.get(t)!), (o) => (o.ok ? label(o.value!) : "unreachable"));
       const rows = outcomes.map((o) => {
         if (!o.ok) return { target: o.target, status: "unreachable", detail: o.error!.message };
         const r = o.value!;

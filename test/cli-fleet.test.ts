@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLab } from "../lab/create";
+import { cli } from "./support/cli";
+
+/** A mixed fleet: each --targets entry may carry its own spec fields (configuration, profile …). */
+const dir = mkdtempSync(join(tmpdir(), "wsus-cli-fleet-"));
+const labs = { c1: join(dir, "c1"), c2: join(dir, "c2") };
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+beforeAll(async () => {
+  await createLab(labs.c1, { configuration: 1, profile: "kb920659" });
+  await createLab(labs.c2, { configuration: 2, profile: "modern", breaks: [4] });
+}, 60_000);
+
+describe("fleet targets file with per-server spec fields", () => {
+  it("judges each server against its own configuration and profile", () => {
+    const f = join(dir, "fleet.yaml");
+    writeFileSync(f, `- lab:${labs.c1}\n- target: lab:${labs.c2}\n  configuration: 2\n  profile: modern\n`);
+    const r = cli(["check", "--targets", f, "--format", "json", "--no-progress"]);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout);
+    const byTarget = Object.fromEntries(out.servers.map((s: { target: string }) => [s.target, s]));
+    expect(byTarget[`lab:${labs.c1}`].compliant).toBe(true);
+    // break 4: SelfUpdate not anonymous, on both sites of Configuration 2
+    expect(byTarget[`lab:${labs.c2}`].findings.map((x: { rule: string; target: string }) => `${x.rule} ${x.target}`)).toEqual([
+      "selfupdate-anonymous Default Web Site/Selfupdate",
+      "selfupdate-anonymous WSUS Administration/Selfupdate",
+    ]);
+    // without the per-server fields, the modern Configuration 2 server is judged as the KB's Configuration 1
+    const flat = cli(["check", "--target", `lab:${labs.c2}`, "--format", "json"]);
+    expect(JSON.parse(flat.stdout).findings.map((x: { rule: string }) => x.rule)).toContain("layout-vdirs");
+  });
+
+  it("apply repairs each server per its own spec", () => {
+    const f = join(dir, "fleet.json");
+    writeFileSync(f, JSON.stringify([`lab:${labs.c1}`, { target: `lab:${labs.c2}`, configuration: 2, profile: "modern" }]));
+    const r = cli(["apply", "--targets", f, "--yes", "--format", "json"]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout).servers;
+    expect(out.map((s: { status: string }) => s.status)).toEqual(["nothing-to-do", "applied"]);
+  });
+
+  it("a bad per-server field is named with its entry, exit 2, nothing touched", () => {
+    const f = join(dir, "bad.yaml");
+    writeFileSync(f, `- target: lab:${labs.c1}\n  adminSite: { httpPort: 70000 }\n`);
+    const r = cli(["apply", "--targets", f, "--yes"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`invalid spec for --targets ${f}[0]:`);
+    expect(r.stderr).toContain("adminSite.httpPort: expected 1..65535, got 70000");
+  });
+
+  it("an entry without a target is refused", () => {
+    const f = join(dir, "notarget.json");
+    writeFileSync(f, JSON.stringify([{ configuration: 2 }]));
+    const r = cli(["check", "--targets", f]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--targets ${f}[0]: expected a target string or an object with a "target" field`);
+  });
+});
