@@ -76,7 +76,8 @@ export async function resolveHostPath(labDir: string, winPath: string): Promise<
   return { hostPath: host, exists, windowsPath: formatWindowsPath({ drive: parsed.drive, segments: actual }) };
 }
 
-async function findCaseInsensitive(dir: string, name: string): Promise<string | null> {
+/** The entry of `dir` named `name` as NTFS would find it: the exact case wins, else any case. */
+export async function findCaseInsensitive(dir: string, name: string): Promise<string | null> {
   let entries: string[];
   try {
     entries = await fsp.readdir(dir);

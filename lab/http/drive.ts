@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { z } from "zod";
 import { DEFAULT_WINDOWS_ENV, normalizeWindowsPath } from "../../core/model/paths";
 import { LAB_SCHEMA_ID, LabError } from "../state";
+import { findCaseInsensitive } from "../fs";
 
 export { LabError };
 
@@ -93,7 +94,7 @@ export async function resolveLabPath(lab: LabInfo, windowsPath: string, extraSeg
   }
   let cur = lab.dir;
   for (let i = 0; i < segments.length; i++) {
-    const entry = await findEntry(cur, segments[i]);
+    const entry = await findCaseInsensitive(cur, segments[i]);
     if (entry === null) return { kind: "missing", path: null, missingAt: segments.slice(0, i + 1).join("\\") };
     cur = path.join(cur, entry);
   }
@@ -109,14 +110,3 @@ export async function resolveLabPath(lab: LabInfo, windowsPath: string, extraSeg
   return { kind: st.isDirectory() ? "directory" : "file", path: cur };
 }
 
-async function findEntry(dir: string, name: string): Promise<string | null> {
-  let names: string[];
-  try {
-    names = await fs.readdir(dir);
-  } catch {
-    return null;
-  }
-  if (names.includes(name)) return name;
-  const lower = name.toLowerCase();
-  return names.find((n) => n.toLowerCase() === lower) ?? null;
-}
