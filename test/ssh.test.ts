@@ -215,7 +215,7 @@ describe.skipIf(unavailable !== null)("ssh transport against a real sshd on 127.
       expect(err.message).toContain("<identity file>");
     });
 
-    it("nothing listens on the port → unreachable within a second or two", async () => {
+    it("nothing listens on the port → unreachable at once, not after the request timeout", async () => {
       const port = await freePort();
       const t = openTransport(`ssh://root@127.0.0.1:${port}`, { ssh: { knownHostsFile: sshd.knownHosts, connectTimeoutSeconds: 2 } });
       const started = Date.now();
@@ -223,7 +223,8 @@ describe.skipIf(unavailable !== null)("ssh transport against a real sshd on 127.
       expect(err).toBeInstanceOf(TransportError);
       expect(err.kind).toBe("unreachable");
       expect(err.message).toMatch(/Connection refused/);
-      expect(Date.now() - started).toBeLessThan(3000);
+      // generous for a loaded CI machine, far below the 120 s request timeout it must not wait for
+      expect(Date.now() - started).toBeLessThan(15_000);
     });
 
     it("a port that accepts but never speaks SSH → unreachable after ConnectTimeout, not a hang", async () => {
@@ -238,7 +239,9 @@ describe.skipIf(unavailable !== null)("ssh transport against a real sshd on 127.
         expect(err).toBeInstanceOf(TransportError);
         expect(err.kind).toBe("unreachable");
         expect(err.message).toMatch(/timed out/i);
-        expect(Date.now() - started).toBeLessThan(5000);
+        // ssh's own ConnectTimeout (1 s) ended it, not our 20 s request timeout
+        expect(err.message).not.toMatch(/no answer within/);
+        expect(Date.now() - started).toBeLessThan(15_000);
       } finally {
         for (const s of sockets) s.destroy();
         await new Promise<void>((r) => silent.close(() => r()));
