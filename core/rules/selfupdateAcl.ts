@@ -37,6 +37,16 @@ export const selfUpdateAcl: Rule = {
 
     // The anonymous identity: served through Users when it is a member, else it needs its own ACE.
     const anon = layout.anonymousIdentity;
+    if (!anon.sid && !computer) {
+      findings.push(
+        f.unknown({
+          target: folder,
+          message: "the anonymous account IUSR_<COMPUTERNAME> cannot be named: the computer name is not known",
+          remediation: "set computerName in the spec, or collect evidence with its computerName",
+        }),
+      );
+      return findings;
+    }
     const anonKey = anon.sid ?? principal(anon.principal, computer).key;
     const usersGroup = state.groups?.["users"];
     const member =

@@ -71,6 +71,16 @@ describe("selfupdate-acl (cause 1)", () => {
     expect(run(selfUpdateAcl, h)).toEqual([expect.objectContaining({ message: expect.stringContaining("IUSR is denied") })]);
   });
 
+  it("kb920659 without a computer name: the anonymous account is unknown, never a command with a placeholder", () => {
+    const h = withAces(healthy({ computerName: undefined }), BASE());
+    h.spec.computerName = undefined;
+    h.state.computerName = null;
+    h.state.groups = { users: { name: "Users", members: [] } };
+    const f = run(selfUpdateAcl, h);
+    expect(f).toEqual([expect.objectContaining({ status: "unknown", message: expect.stringContaining("computer name is not known") })]);
+    expect(f.flatMap((x) => x.repair)).toEqual([]);
+  });
+
   it("reports unknown without ACL evidence, or without group evidence when it matters", () => {
     const h = healthy();
     h.state.acls = null;
