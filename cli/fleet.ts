@@ -7,7 +7,7 @@ import { parseTarget } from "../transports/target";
 import { parse as parseYaml } from "yaml";
 import type { Spec } from "../core/model/spec";
 import { CliError } from "./errors";
-import { parseSpecInput } from "./spec";
+import { parseSpecInput, specInputOf, type SpecOptions } from "./spec";
 
 export interface FleetOptions {
   target?: string[];
@@ -94,9 +94,13 @@ export function fleetOf(opts: FleetOptions): FleetEntry[] {
   return out;
 }
 
-/** Each server's spec: the base spec input with the entry's overrides on top, validated up front. */
-export function specsOf(fleet: FleetEntry[], baseInput: Record<string, unknown>, baseWhere: string): Map<string, Spec> {
-  const base = parseSpecInput(baseInput, baseWhere);
+/**
+ * Each server's spec: the base spec (--config and options) with the entry's overrides on top, all
+ * validated up front so that bad input stops the run before any server is touched.
+ */
+export function specsOf(fleet: FleetEntry[], opts: SpecOptions): Map<string, Spec> {
+  const baseInput = specInputOf(opts);
+  const base = parseSpecInput(baseInput, opts.config ? ` (config ${opts.config} and options)` : "");
   return new Map(
     fleet.map((e) => [e.target, e.overrides && Object.keys(e.overrides).length ? parseSpecInput({ ...baseInput, ...e.overrides }, ` for ${e.origin}`, (p) => p) : base]),
   );

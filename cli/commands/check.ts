@@ -6,7 +6,7 @@ import { checkTarget, type CheckResult } from "../../ops/converge";
 import { CliError, EXIT } from "../errors";
 import { addFleetOptions, fleetOf, specsOf, transportFor, withProgress, summaryTable, type FleetOptions } from "../fleet";
 import { emit, FORMATS, parseFormat, render, RULE_INFO } from "../output";
-import { loadSpec, readDataFile, specInputOf, type SpecOptions } from "../spec";
+import { loadSpec, readDataFile, type SpecOptions } from "../spec";
 
 interface CheckOptions extends SpecOptions, FleetOptions {
   evidence?: string;
@@ -53,7 +53,7 @@ export function register(program: Command): void {
       const targets = fleet.map((e) => e.target);
       if (!opts.evidence && targets.length === 0) throw new CliError("check needs --evidence FILE or --target/--targets");
       if (opts.evidence && targets.length) throw new CliError("use either --evidence or --target/--targets, not both");
-      const specs = specsOf(fleet, specInputOf(opts), opts.config ? ` (config ${opts.config} and options)` : "");
+      const specs = specsOf(fleet, opts);
       const color = opts.color !== false && format === "text" && !opts.output && process.stdout.isTTY === true;
       let reports: ServerReport[];
       let unreachable = false;

@@ -7,7 +7,7 @@ import { converge, planTarget, type ConvergeResult } from "../../ops/converge";
 import { CliError, EXIT } from "../errors";
 import { addFleetOptions, fleetOf, specsOf, summaryTable, transportFor, withProgress, type FleetOptions } from "../fleet";
 import { emit } from "../output";
-import { loadSpec, readDataFile, specInputOf, type SpecOptions } from "../spec";
+import { loadSpec, readDataFile, type SpecOptions } from "../spec";
 import { addSpecOptions } from "./check";
 
 interface PlanOptions extends SpecOptions, FleetOptions {
@@ -47,7 +47,7 @@ export function register(program: Command): void {
       const fleet = fleetOf(opts);
       const targets = fleet.map((e) => e.target);
       if (!opts.evidence && targets.length === 0) throw new CliError("plan needs --evidence FILE or --target/--targets");
-      const specs = specsOf(fleet, specInputOf(opts), opts.config ? ` (config ${opts.config} and options)` : "");
+      const specs = specsOf(fleet, opts);
       let plans: { target: string; plan?: Plan; error?: string }[];
       if (opts.evidence) {
         const evidence = readDataFile(opts.evidence, "evidence file");
@@ -83,7 +83,7 @@ export function register(program: Command): void {
       const fleet = fleetOf(opts);
       const targets = fleet.map((e) => e.target);
       if (targets.length === 0) throw new CliError("apply needs --target/--targets");
-      const specs = specsOf(fleet, specInputOf(opts), opts.config ? ` (config ${opts.config} and options)` : "");
+      const specs = specsOf(fleet, opts);
       if (!opts.yes) {
         if (!process.stdin.isTTY) throw new CliError("apply changes servers: pass --yes (no terminal to ask on)");
         const previews = await withProgress(targets, opts, async (t) => planTarget(transportFor(t, opts), specs.get(t)!), (o) => (o.ok ? `${o.value!.plan.steps.length} step(s)` : "unreachable"));
