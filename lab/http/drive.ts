@@ -1,8 +1,7 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { z } from "zod";
 import { DEFAULT_WINDOWS_ENV, normalizeWindowsPath } from "../../core/model/paths";
-import { LAB_SCHEMA_ID, LabError } from "../state";
+import { LabError, labJsonPath, readLabState } from "../state";
 import { findCaseInsensitive } from "../fs";
 
 export { LabError };
@@ -15,18 +14,6 @@ export { LabError };
  *
  * Only what the HTTP front needs is read here; the lab core (lab/*.ts) owns creating and changing labs.
  */
-
-const LabJson = z.looseObject({
-  schema: z.literal(LAB_SCHEMA_ID),
-  computerName: z.string().optional(),
-  environment: z.record(z.string(), z.string()).optional(),
-  features: z
-    .looseObject({
-      sharePoint: z.looseObject({ installed: z.boolean().optional(), excludedPaths: z.array(z.string()).optional() }).optional(),
-    })
-    .optional(),
-  services: z.record(z.string(), z.string()).optional(),
-});
 
 export interface LabInfo {
   dir: string;
@@ -42,37 +29,25 @@ export interface LabInfo {
 /** Where applicationHost.config lives on the lab server. */
 export const APPLICATION_HOST_CONFIG = "%windir%\\System32\\inetsrv\\config\\applicationHost.config";
 
+/** What the HTTP front needs of lab.json, read and validated by the lab core (readLabState). */
 export async function readLabInfo(dir: string): Promise<LabInfo> {
-  const file = path.join(dir, "lab.json");
-  let text: string;
   try {
-    text = await fs.readFile(file, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new LabError(code === "ENOENT" ? `${dir} is not a lab folder (no lab.json)` : `cannot read ${file}: ${(e as Error).message}`);
+    await fs.access(labJsonPath(dir));
+  } catch {
+    throw new LabError(`${dir} is not a lab folder (no lab.json)`);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text.replace(/^\uFEFF/, ""));
-  } catch (e) {
-    throw new LabError(`${file}: not valid JSON: ${(e as Error).message}`);
-  }
-  const r = LabJson.safeParse(json);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new LabError(`${file}: ${issue.path.map(String).join(".") || "(root)"}: ${issue.message}`);
-  }
+  const data = await readLabState(dir);
   const env: Record<string, string> = { ...DEFAULT_WINDOWS_ENV };
-  for (const [k, v] of Object.entries(r.data.environment ?? {})) env[k.toLowerCase()] = v;
+  for (const [k, v] of Object.entries(data.environment)) env[k.toLowerCase()] = v;
   // Keep windir / SystemRoot coherent when lab.json sets only one of them.
-  const given = Object.keys(r.data.environment ?? {}).map((k) => k.toLowerCase());
+  const given = Object.keys(data.environment).map((k) => k.toLowerCase());
   if (given.includes("windir") && !given.includes("systemroot")) env.systemroot = env.windir;
   if (given.includes("systemroot") && !given.includes("windir")) env.windir = env.systemroot;
-  const sp = r.data.features?.sharePoint;
-  const sharePoint = sp?.installed === true ? { excludedPaths: sp.excludedPaths ?? [] } : null;
-  const w3svc = Object.entries(r.data.services ?? {}).find(([k]) => k.toLowerCase() === "w3svc")?.[1];
+  const sp = data.features.sharePoint;
+  const sharePoint = sp.installed ? { excludedPaths: sp.excludedPaths } : null;
+  const w3svc = Object.entries(data.services).find(([k]) => k.toLowerCase() === "w3svc")?.[1];
   const w3svcStopped = w3svc !== undefined && w3svc.trim().toLowerCase() === "stopped";
-  return { dir, computerName: r.data.computerName ?? null, env, sharePoint, w3svcStopped };
+  return { dir, computerName: data.computerName, env, sharePoint, w3svcStopped };
 }
 
 export type LabPath =
