@@ -7,7 +7,8 @@ import { findSite, readSites, XmlDoc } from "./appHost";
 import { fakeMsi } from "./builtins";
 import { quoteArg } from "./cmdline";
 import { mkdirWindows, resolveHostPath, writeWindowsFile } from "./fs";
-import { DEFAULT_CWD, runCommand, TOOL_FILES } from "./shell";
+import { DEFAULT_LOCALE, isLocale, LOCALES, type Locale, localAccountName, localeOf, localGroupName } from "./locale";
+import { DEFAULT_CWD, runCommand, TOOL_FILES, toolStubText } from "./shell";
 import { isLab, LAB_SCHEMA_ID, LabError, type LabState, readLabState, writeLabState } from "./state";
 import { applicationHostConfig } from "./template";
 
@@ -54,6 +55,8 @@ export interface CreateLabOptions {
   spec?: SpecInput;
   /** Overwrite a non-empty folder that is not a lab (a lab folder is always recreated). */
   force?: boolean;
+  /** Display language of the simulated Windows: account names and messages (lab/locale.ts; default en-US). */
+  locale?: Locale;
 }
 
 export interface LabInfo {
@@ -214,7 +217,7 @@ export function selfUpdatePayload(layout: Layout): Record<string, string> {
 
 async function writeFiles(dir: string, layout: Layout): Promise<void> {
   const install = layout.spec.installDir;
-  for (const tool of TOOL_FILES) await writeWindowsFile(dir, tool, `MZ wsus-iis lab: emulated ${tool.replace(/^.*\\/, "")}\r\n`);
+  for (const tool of TOOL_FILES) await fsp.chmod(await writeWindowsFile(dir, tool, toolStubText(tool)), 0o755);
   await writeWindowsFile(dir, "C:\\Windows\\System32\\inetsrv\\config\\applicationHost.config", applicationHostConfig(layout));
   await writeWindowsFile(
     dir,
@@ -268,7 +271,7 @@ async function writeFiles(dir: string, layout: Layout): Promise<void> {
   }
 }
 
-function initialState(spec: Spec, layout: Layout, specInput: SpecInput, computerName: string): LabState {
+function initialState(spec: Spec, layout: Layout, specInput: SpecInput, computerName: string, locale: Locale): LabState {
   const { acls, protectedAcls } = initialAcls(layout);
   const kb = layout.profile === "kb920659";
   const iusr = `IUSR_${computerName.toUpperCase()}`;
@@ -276,6 +279,8 @@ function initialState(spec: Spec, layout: Layout, specInput: SpecInput, computer
     schema: LAB_SCHEMA_ID,
     computerName,
     machineSid: "S-1-5-21-3623811015-3361044348-30300820",
+    // lab.json stays canonical English (ACE principals, group keys, members) in every locale
+    locale,
     environment: ENVIRONMENT(computerName),
     acls,
     protectedAcls,
@@ -334,9 +339,11 @@ export async function createLab(dir: string, options: CreateLabOptions = {}): Pr
   const computerName = spec.computerName!;
   const layout = resolveLayout(spec, computerName);
   for (const b of options.breaks ?? []) if (!BREAKS.includes(b)) throw new LabError(`unknown break ${JSON.stringify(b)}`);
+  const locale = options.locale ?? DEFAULT_LOCALE;
+  if (!isLocale(locale)) throw new LabError(`unknown locale ${JSON.stringify(locale)}: expected ${LOCALES.join(", ")}`);
 
   await prepareDir(dir, options.force ?? false);
-  await writeLabState(dir, initialState(spec, layout, specInput, computerName));
+  await writeLabState(dir, initialState(spec, layout, specInput, computerName, locale));
   await writeFiles(dir, layout);
   if (options.breaks?.length) {
     for (const b of options.breaks) await applyBreak(dir, b);
@@ -390,6 +397,8 @@ function httpPortsOf(doc: XmlDoc, site: string): number[] {
 /** Apply one break to an existing lab. */
 export async function applyBreak(dir: string, brk: Break): Promise<void> {
   const { layout, computerName } = await labLayout(dir);
+  // the break commands name accounts as an administrator on the lab's (localized) server would
+  const locale = localeOf(await readLabState(dir));
   const doc = await readDoc(dir);
   const su = layout.selfUpdateName;
   const defaultSite = layout.sites.find((s) => s.role === "default")!;
@@ -398,8 +407,8 @@ export async function applyBreak(dir: string, brk: Break): Promise<void> {
 
   switch (brk) {
     case 1:
-      if (layout.profile === "kb920659") await must(dir, `net localgroup Users ${q(`IUSR_${computerName.toUpperCase()}`)} /delete`);
-      else await must(dir, `icacls ${q(layout.selfUpdatePath)} /remove:g ${q("BUILTIN\\Users")}`);
+      if (layout.profile === "kb920659") await must(dir, `net localgroup ${q(localGroupName(locale, "Users"))} ${q(`IUSR_${computerName.toUpperCase()}`)} /delete`);
+      else await must(dir, `icacls ${q(layout.selfUpdatePath)} /remove:g ${q(localAccountName(locale, "S-1-5-32-545", "BUILTIN\\Users"))}`);
       return;
     case 2:
       for (const h of holders(doc, su)) await must(dir, `${APPCMD} delete ${h.kind} ${q(h.id)}`);

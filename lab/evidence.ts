@@ -1,8 +1,9 @@
 import { promises as fsp } from "node:fs";
 import type { CollectParams } from "../core/agent/protocol";
-import { APPHOST_PATH, collect, collectCommands, expand } from "../core/agent/runner";
+import { collect } from "../core/agent/runner";
 import { Evidence } from "../core/evidence/schema";
 import { expandEnv, pathKey } from "../core/model/paths";
+import { SID } from "../core/model/principals";
 import { readSites, XmlDoc } from "./appHost";
 import { LabAgentHost } from "./agentHost";
 import { labLayout } from "./create";
@@ -11,29 +12,24 @@ import type { LabServer } from "./shell";
 import { readLabState } from "./state";
 
 /**
- * A `wsus-iis/evidence@1` bundle read from a lab the way the collection script reads a real server:
- * by running the (emulated) read commands and keeping what they print. Only `sharePoint` and
- * `environment` come straight from lab.json (on a real server they come from the registry / Get-ChildItem Env:).
+ * A `wsus-iis/evidence@2` bundle read from a lab the way the agent reads a real server (the
+ * TypeScript agent's collect on the lab, core/agent/runner.ts): ACLs as SDDL, groups by SID, the
+ * SelfUpdate files, and SharePoint's presence.
  */
 
 export interface CollectEvidenceOptions {
-  /** Folders to run `icacls` on (default: the SelfUpdate folder, every WSUS folder of the layout and every vdir's physical path). */
+  /** Folders whose ACL is read (default: the SelfUpdate folder, every WSUS folder of the layout and every vdir's physical path). */
   paths?: string[];
-  /** Local groups to run `net localgroup` on (default: Users). */
+  /** Local groups to read, by SID (default: Users, S-1-5-32-545). */
   groups?: string[];
-  /** Run the commands through this server (counts, latency, drops). Default: a fresh LabServer. */
+  /** Run commands through this server (counts, latency, drops). Default: a fresh LabServer. */
   server?: LabServer;
 }
 
-async function collectParams(dir: string, options: Omit<CollectEvidenceOptions, "server">): Promise<CollectParams> {
+/** What the lab's evidence reads (the agent's collect parameters for this lab). */
+export async function evidenceParams(dir: string, options: Omit<CollectEvidenceOptions, "server"> = {}): Promise<CollectParams> {
   const { layout } = await labLayout(dir);
-  return { aclPaths: options.paths ?? (await defaultPaths(dir)), groups: options.groups ?? ["Users"], fileDirs: [layout.selfUpdatePath] };
-}
-
-/** The commands collectEvidence runs, in order, for a given lab (useful for transports and benchmarks). */
-export async function evidenceCommands(dir: string, options: Omit<CollectEvidenceOptions, "server"> = {}): Promise<string[]> {
-  const state = await readLabState(dir);
-  return collectCommands(await collectParams(dir, options), expand(APPHOST_PATH, state.environment));
+  return { aclPaths: options.paths ?? (await defaultPaths(dir)), groups: options.groups ?? [SID.users], fileDirs: [layout.selfUpdatePath] };
 }
 
 async function defaultPaths(dir: string): Promise<string[]> {
@@ -53,14 +49,13 @@ async function defaultPaths(dir: string): Promise<string[]> {
     const doc = XmlDoc.parse(await fsp.readFile(h.hostPath, "utf8"));
     for (const s of readSites(doc)) for (const a of s.apps) for (const v of a.vdirs) if (v.physicalPath) add(expandEnv(v.physicalPath, env));
   } catch {
-    /* an unreadable config is reported by the `type` command's evidence */
+    /* an unreadable config shows in the evidence's applicationHostConfig */
   }
   return out;
 }
 
-/** Evidence through the agent's own collect (core/agent/runner.ts) on the lab's command emulation. */
+/** Evidence through the agent's own collect (core/agent/runner.ts) on the lab. */
 export async function collectEvidence(dir: string, options: CollectEvidenceOptions = {}): Promise<Evidence> {
-  const params = await collectParams(dir, options);
-  const { evidence } = await collect(new LabAgentHost(dir, {}, options.server), params);
+  const { evidence } = await collect(new LabAgentHost(dir, {}, options.server), await evidenceParams(dir, options));
   return Evidence.parse(evidence);
 }

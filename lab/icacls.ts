@@ -3,13 +3,16 @@ import * as path from "node:path";
 import { aceToSddl, canonicalOrder, formatRights, icaclsBlock, type LabAce, parseRights, parseSddlDacl } from "./acl";
 import { type CommandResult, decodeText, type LabContext, NL } from "./context";
 import { formatWindowsPath, parentExists, parseWindowsPath, writeWindowsFile } from "./fs";
+import { type Locale, localeOf, msg } from "./locale";
 import {
   accountBySddl,
+  displayPrincipal,
   effectiveAcl,
   isProtected,
   type LabState,
   ownAces,
   resolveAccount,
+  resolveInternal,
   setOwnAces,
   setProtected,
 } from "./state";
@@ -18,10 +21,20 @@ import {
  * icacls.exe: display (`icacls path [/t]`), `/grant[:r]`, `/deny`, `/remove[:g|:d]`,
  * `/inheritance:e|d|r`, `/reset`, `/save file [/t]`, `/restore file`; `/c /q /l` accepted. Output
  * and exit codes as icacls prints them (2 file not found, 3 path not found, 87 invalid parameter,
- * 1332 unknown account).
+ * 1332 unknown account). Account names and messages in the lab's locale (lab/locale.ts); ACEs are
+ * stored under the canonical English principal (`BUILTIN\Users`) in every locale.
  */
 
-const summary = (ok: number, failed: number) => `Successfully processed ${ok} files; Failed processing ${failed} files`;
+/** The messages of one run, in the lab's locale. */
+function texts(locale: Locale) {
+  return {
+    summary: (ok: number, failed: number) => msg(locale, "icaclsSummary", ok, failed),
+    processed: (p: string) => msg(locale, "icaclsProcessed", p),
+    noMapping: (name: string) => `${name}: ${msg(locale, "noMapping")}`,
+    fileNotFound: (p: string) => `${p}: ${msg(locale, "fileNotFound")}`,
+    pathNotFound: (p: string) => `${p}: ${msg(locale, "pathNotFound")}`,
+  };
+}
 
 interface Grant {
   text: string;
@@ -75,6 +88,7 @@ interface Options {
   quiet: boolean;
 }
 
+// unverified: no source found for localized usage text or `Invalid parameter` (see lab/README.md "Localization")
 function invalid(param: string): CommandResult {
   return { stdout: "", stderr: `Invalid parameter "${param}"${NL}`, exitCode: 87 };
 }
@@ -179,13 +193,13 @@ async function targets(ctx: LabContext, shown: string, recurse: boolean): Promis
   return out;
 }
 
-async function notFound(ctx: LabContext, shown: string): Promise<{ text: string; code: number }> {
+async function notFound(ctx: LabContext, shown: string, t: ReturnType<typeof texts>): Promise<{ text: string; code: number }> {
   const parsed = parseWindowsPath(await ctx.abs(shown));
   const parent = formatWindowsPath({ drive: parsed.drive, segments: parsed.segments.slice(0, -1) });
   const parentKind = parsed.segments.length ? (await ctx.host(parent)).kind : "dir";
   return parentKind === "dir"
-    ? { text: `${shown}: The system cannot find the file specified.`, code: 2 }
-    : { text: `${shown}: The system cannot find the path specified.`, code: 3 };
+    ? { text: t.fileNotFound(shown), code: 2 }
+    : { text: t.pathNotFound(shown), code: 3 };
 }
 
 export async function icacls(ctx: LabContext, argv: string[]): Promise<CommandResult> {
@@ -193,13 +207,15 @@ export async function icacls(ctx: LabContext, argv: string[]): Promise<CommandRe
   if ("exitCode" in parsed) return parsed;
   const o = parsed;
   const state = await ctx.state();
+  const tx = texts(localeOf(state));
+  const summary = tx.summary;
   const h = await ctx.host(o.target);
   if (!h.exists) {
-    const nf = await notFound(ctx, o.target);
+    const nf = await notFound(ctx, o.target, tx);
     return { stdout: summary(0, 1) + NL, stderr: nf.text + NL, exitCode: nf.code };
   }
 
-  if (o.restore !== undefined) return restore(ctx, state, o);
+  if (o.restore !== undefined) return restore(ctx, state, o, tx);
 
   const list = await targets(ctx, o.target, o.recurse);
 
@@ -207,7 +223,9 @@ export async function icacls(ctx: LabContext, argv: string[]): Promise<CommandRe
   if (o.ops.length === 0 && o.inheritance === undefined && !o.reset && o.save === undefined) {
     const out: string[] = [];
     for (const t of list) {
-      out.push(...icaclsBlock(t.shown, await effectiveAcl(ctx.dir, state, t.win)));
+      // stored principals are canonical English; print them as the lab's locale names them
+      const acl = (await effectiveAcl(ctx.dir, state, t.win)).map((a) => ({ ...a, principal: displayPrincipal(state, a.principal) }));
+      out.push(...icaclsBlock(t.shown, acl));
       if (list.length > 1) out.push("");
     }
     if (list.length === 1) out.push("");
@@ -226,11 +244,11 @@ export async function icacls(ctx: LabContext, argv: string[]): Promise<CommandRe
       const acl = await effectiveAcl(ctx.dir, state, t.win);
       const sddl = acl.map((a) => aceToSddl(a, sidOf(state, a.principal))).join("");
       text += `${name}\r\nD:${isProtected(state, t.win) ? "P" : ""}AI${sddl}S:AINO_ACCESS_CONTROL\r\n`;
-      if (!o.quiet) out.push(`processed file: ${t.shown}`);
+      if (!o.quiet) out.push(tx.processed(t.shown));
     }
     const file = await ctx.abs(o.save);
     if (!(await parentExists(ctx.dir, file)) || (await ctx.host(file)).kind === "dir") {
-      return { stdout: summary(0, list.length) + NL, stderr: `${o.save}: The system cannot find the path specified.${NL}`, exitCode: 3 };
+      return { stdout: summary(0, list.length) + NL, stderr: tx.pathNotFound(o.save) + NL, exitCode: 3 };
     }
     await writeWindowsFile(ctx.dir, file, Buffer.from(text, "utf16le"));
     out.push(summary(list.length, 0));
@@ -243,15 +261,15 @@ export async function icacls(ctx: LabContext, argv: string[]): Promise<CommandRe
     for (const item of op.items) {
       if (op.kind.startsWith("remove")) {
         const acc = resolveAccount(state, item);
-        if (!acc) return { stdout: summary(0, 1) + NL, stderr: `${item}: No mapping between account names and security IDs was done.${NL}`, exitCode: 1332 };
-        grants.push({ kind: op.kind, principal: acc.display });
+        if (!acc) return { stdout: summary(0, 1) + NL, stderr: tx.noMapping(item) + NL, exitCode: 1332 };
+        grants.push({ kind: op.kind, principal: acc.internal });
         continue;
       }
       const g = parseGrant(item);
       if (!g) return invalid(item);
       const acc = resolveAccount(state, g.principal);
-      if (!acc) return { stdout: summary(0, 1) + NL, stderr: `${g.principal}: No mapping between account names and security IDs was done.${NL}`, exitCode: 1332 };
-      g.principal = acc.display;
+      if (!acc) return { stdout: summary(0, 1) + NL, stderr: tx.noMapping(g.principal) + NL, exitCode: 1332 };
+      g.principal = acc.internal;
       grants.push({ kind: op.kind, grant: g });
     }
   }
@@ -301,25 +319,28 @@ export async function icacls(ctx: LabContext, argv: string[]): Promise<CommandRe
       else aces.push({ principal: gr.principal, type, rights: formatRights(gr.mask), inherited: false, ...flags });
     }
     setOwnAces(state, t.win, canonicalOrder(aces));
-    if (!o.quiet) out.push(`processed file: ${t.shown}`);
+    if (!o.quiet) out.push(tx.processed(t.shown));
   }
   ctx.markDirty();
   out.push(summary(list.length, 0));
   return { stdout: out.map((l) => l + NL).join(""), stderr: "", exitCode: 0 };
 }
 
+/** SID of a stored (canonical English) principal. */
 function sidOf(state: LabState, principal: string): { sid: string; alias?: string } {
-  const acc = resolveAccount(state, principal);
+  const acc = resolveInternal(state, principal);
   if (acc) return { sid: acc.sid, alias: acc.alias };
   const raw = /^\*?(S-1-[0-9-]+)$/i.exec(principal);
   return { sid: raw ? raw[1].toUpperCase() : principal };
 }
 
-async function restore(ctx: LabContext, state: LabState, o: Options): Promise<CommandResult> {
+async function restore(ctx: LabContext, state: LabState, o: Options, tx: ReturnType<typeof texts>): Promise<CommandResult> {
+  const summary = tx.summary;
   const h = await ctx.host(o.target);
+  // unverified: no source found for a localized "The directory name is invalid." / "The data is invalid." (see lab/README.md "Localization")
   if (h.kind !== "dir") return { stdout: summary(0, 1) + NL, stderr: `${o.target}: The directory name is invalid.${NL}`, exitCode: 267 };
   const fileHost = await ctx.host(o.restore!);
-  if (fileHost.kind !== "file") return { stdout: "", stderr: `${o.restore}: The system cannot find the file specified.${NL}`, exitCode: 2 };
+  if (fileHost.kind !== "file") return { stdout: "", stderr: tx.fileNotFound(o.restore!) + NL, exitCode: 2 };
   const text = decodeText(await fsp.readFile(fileHost.hostPath)).replace(/^\uFEFF/, "");
   const rows = text.split(/\r?\n/).filter((l) => l.length > 0);
   const out: string[] = [];
@@ -334,7 +355,8 @@ async function restore(ctx: LabContext, state: LabState, o: Options): Promise<Co
     const target = await ctx.host(win);
     if (!dacl || !target.exists) {
       failed++;
-      errors.push(!dacl ? `${shown}: The parameter is incorrect.` : `${shown}: The system cannot find the file specified.`);
+      // unverified: no source found for a localized "The parameter is incorrect." (see lab/README.md "Localization")
+      errors.push(!dacl ? `${shown}: The parameter is incorrect.` : tx.fileNotFound(shown));
       if (!o.continueOnError) break;
       continue;
     }
@@ -343,7 +365,7 @@ async function restore(ctx: LabContext, state: LabState, o: Options): Promise<Co
       .map((a) => {
         const acc = accountBySddl(state, a.trustee);
         return {
-          principal: acc?.display ?? (a.trustee.toUpperCase().startsWith("S-1-") ? a.trustee.toUpperCase() : a.trustee),
+          principal: acc?.internal ?? (a.trustee.toUpperCase().startsWith("S-1-") ? a.trustee.toUpperCase() : a.trustee),
           type: a.type,
           rights: formatRights(a.mask),
           inherited: false,
@@ -356,7 +378,7 @@ async function restore(ctx: LabContext, state: LabState, o: Options): Promise<Co
     setOwnAces(state, target.windowsPath, aces);
     setProtected(state, target.windowsPath, dacl.protected);
     okCount++;
-    if (!o.quiet) out.push(`processed file: ${shown}`);
+    if (!o.quiet) out.push(tx.processed(shown));
   }
   if (rows.length % 2 === 1 && failed === 0 && okCount === 0) errors.push(`${o.restore}: The data is invalid.`);
   ctx.markDirty();

@@ -1,6 +1,6 @@
 /** The lab server: a simulated WSUS server in a folder (see lab/README.md). */
 export { createLab, applyBreak, labLayout, parseBreak, BREAKS, BREAK_DESCRIPTIONS, type Break, type CreateLabOptions, type LabInfo } from "./create";
-export { collectEvidence, evidenceCommands, type CollectEvidenceOptions } from "./evidence";
+export { collectEvidence, evidenceParams, type CollectEvidenceOptions } from "./evidence";
 export {
   runCommand,
   runScript,

@@ -1,4 +1,5 @@
 import * as path from "node:path";
+import { HostDied } from "../core/agent/host";
 import { appcmd } from "./appcmd";
 import { dirCommand, hostnameCommand, msiexecCommand, typeCommand } from "./builtins";
 import { CmdSyntaxError, commandLineToArgv, expandVariables, type Redirect, splitCommandLine } from "./cmdline";
@@ -6,7 +7,7 @@ import { type CommandResult, LabContext, NL } from "./context";
 import { formatWindowsPath, kindOf, parentExists, parseWindowsPath, resolveHostPath, WindowsPathError, writeWindowsFile } from "./fs";
 import { icacls } from "./icacls";
 import { net } from "./net";
-import { envOf, LabError } from "./state";
+import { envOf, LabError, readLabState } from "./state";
 import { promises as fsp } from "node:fs";
 
 /**
@@ -42,6 +43,22 @@ export const TOOL_FILES: readonly string[] = [
   "C:\\Windows\\System32\\cmd.exe",
 ];
 
+/**
+ * What createLab writes for each emulated program: on the lab's drive it only has to exist (the
+ * emulation finds programs by file name), and on the host it is an executable that runs the lab's
+ * host program (lab/shim.ts) when the real PowerShell agent starts it (lab/powershell/launcher.ts sets
+ * the two variables).
+ */
+export function toolStubText(windowsPath: string): string {
+  const name = windowsPath.replace(/^.*\\/, "");
+  return [
+    "#!/bin/sh",
+    `# MZ wsus-iis lab: emulated ${name} (runs the lab's command emulation, lab/shim.ts)`,
+    `exec "\${WSUS_IIS_LAB_NODE:?not started by the lab's powershell.exe}" "\${WSUS_IIS_LAB_SHIM:?}" ${name} "$@"`,
+    "",
+  ].join("\n");
+}
+
 const BUILTINS = new Set(["type", "dir", "start", "ver", "cd", "chdir"]);
 
 function notRecognized(name: string): CommandResult {
@@ -49,7 +66,7 @@ function notRecognized(name: string): CommandResult {
 }
 
 /** Thrown by LabServer when fault injection drops the "connection" before or after a command. */
-export class TransportDropError extends Error {
+export class TransportDropError extends HostDied {
   constructor(
     /** 1-based number of the command (as counted by the LabServer). */
     readonly commandIndex: number,
@@ -133,7 +150,7 @@ export class LabServer {
     if (o.latencyMs && o.latencyMs > 0) await new Promise((r) => setTimeout(r, o.latencyMs));
     if (o.beforeCommand) await o.beforeCommand(index, commandLine);
     if (o.dropBeforeCommand === index) throw new TransportDropError(index, "before", commandLine);
-    const result = await withLock(this.dir, () => executeLine(this.dir, commandLine, o.cwd ?? DEFAULT_CWD));
+    const result = await withLock(this.dir, async () => (await labFault(this.dir, commandLine)) ?? executeLine(this.dir, commandLine, o.cwd ?? DEFAULT_CWD));
     this.executed++;
     if (o.dropAfterCommand === index) throw new TransportDropError(index, "after", commandLine);
     return result;
@@ -153,6 +170,32 @@ export class LabServer {
     }
     return { results, failedAt };
   }
+}
+
+/**
+ * Faults lab.json asks for (`faults`), for whichever agent runs the command: the TypeScript agent in
+ * this process, or the PowerShell agent through lab/shim.ts. Every command line is also appended to
+ * `DIR/.host/commands.log` when `trace` is true.
+ * - `delayMs`: a slow server (tests drop the connection while an apply runs);
+ * - `fail`: commands matching `match` (a regular expression) exit with `exitCode` and `stderr`, unrun;
+ * - `editConfigBefore`: before a command matching one of these, someone else edits
+ *   applicationHost.config (an operator's comment is appended), as during a concurrent change.
+ */
+async function labFault(dir: string, line: string): Promise<CommandResult | null> {
+  const state = await readLabState(dir);
+  if (state.trace) {
+    await fsp.mkdir(path.join(path.resolve(dir), ".host"), { recursive: true });
+    await fsp.appendFile(path.join(path.resolve(dir), ".host", "commands.log"), line + "\n");
+  }
+  const f = state.faults;
+  if (!f) return null;
+  if (f.delayMs) await new Promise((r) => setTimeout(r, f.delayMs));
+  if (f.editConfigBefore.some((re) => new RegExp(re, "i").test(line))) {
+    const h = await resolveHostPath(dir, "C:\\Windows\\System32\\inetsrv\\config\\applicationHost.config");
+    await fsp.appendFile(h.hostPath, "<!-- edited by someone else during the apply -->\r\n");
+  }
+  const hit = f.fail.find((x) => new RegExp(x.match, "i").test(line));
+  return hit ? { stdout: "", stderr: hit.stderr + NL, exitCode: hit.exitCode } : null;
 }
 
 /** Run one command line on the lab in `dir`. */

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { z } from "zod";
 import { canonicalOrder, inheritFrom, type LabAce } from "./acl";
 import { formatWindowsPath, kindOf, parseWindowsPath, resolveHostPath, writeAtomic } from "./fs";
+import { LOCALES, localAccountName, localeOf } from "./locale";
 
 /** `DIR/lab.json`: everything about the simulated server that is not a file on its drives. */
 export const LAB_SCHEMA_ID = "wsus-iis/lab@1";
@@ -25,6 +26,21 @@ export const LabStateSchema = z.looseObject({
   computerName: z.string().min(1).max(15),
   /** Machine SID prefix of local accounts (S-1-5-21-a-b-c). */
   machineSid: z.string().default("S-1-5-21-3623811015-3361044348-30300820"),
+  /**
+   * Display language of the simulated Windows (lab/locale.ts): the account names and messages the
+   * commands print and accept. What lab.json stores stays canonical English in every locale.
+   */
+  locale: z.enum(LOCALES).default("en-US"),
+  /** Append every command line the lab runs to DIR/.host/commands.log (tests compare the two agents' lines). */
+  trace: z.boolean().optional(),
+  /** Faults for whichever agent runs commands (lab/shell.ts labFault): slow commands, failing ones, a concurrent edit. */
+  faults: z
+    .object({
+      delayMs: z.number().int().min(0).max(600_000).default(0),
+      fail: z.array(z.object({ match: z.string(), exitCode: z.number().int(), stderr: z.string().default("") })).default([]),
+      editConfigBefore: z.array(z.string()).default([]),
+    })
+    .optional(),
   environment: z.record(z.string(), z.string()).default({}),
   /** Windows path (as written) -> its explicit ACEs. */
   acls: z.record(z.string(), z.array(LabAceSchema)).default({}),
@@ -177,11 +193,23 @@ export async function effectiveAcl(labDir: string, state: LabState, winPath: str
 
 // ---- accounts ----
 
+/*
+ * Two names per account. The *internal* one is canonical English (`BUILTIN\Users`,
+ * `NT AUTHORITY\Authenticated Users`, group key `Users`): that is what lab.json stores in ACEs and
+ * group member lists, in every locale. The *display* one is what the lab's commands print and
+ * accept, localized per the lab's `locale` (`VORDEFINIERT\Benutzer` on a de-DE lab); in en-US
+ * both are the same.
+ */
+
 export interface Account {
-  /** Name as icacls prints it: `BUILTIN\Users`, `NT AUTHORITY\SYSTEM`, `WSUS01\IUSR_WSUS01`. */
+  /** Name as icacls prints it in the lab's locale: `BUILTIN\Users`, `VORDEFINIERT\Benutzer`, `WSUS01\IUSR_WSUS01`. */
   display: string;
-  /** Name as `net localgroup` lists a member: local accounts without the computer name. */
+  /** Name as `net localgroup` lists a member in the lab's locale: local accounts without the computer name. */
   memberName: string;
+  /** Canonical (English) name stored in lab.json ACEs: `BUILTIN\Users`. */
+  internal: string;
+  /** Canonical (English) name stored in lab.json group member lists: `Users`, `NT AUTHORITY\INTERACTIVE`. */
+  internalMember: string;
   sid: string;
   alias?: string;
   kind: "wellknown" | "builtin-group" | "user" | "group";
@@ -216,46 +244,71 @@ const BUILTIN_GROUPS: readonly { name: string; rid: number; alias?: string }[] =
 
 const FIXED_USER_RIDS: Record<string, number> = { administrator: 500, guest: 501, defaultaccount: 503, wdagutilityaccount: 504 };
 
-/** Every account the lab knows. */
+/** Whether a group key of lab.json `groups` is a builtin group (stored under its English name). */
+export function isBuiltinGroup(name: string): boolean {
+  return BUILTIN_GROUPS.some((b) => b.name.toLowerCase() === name.toLowerCase());
+}
+
+/** Every account the lab knows, with display names in the lab's locale. */
 export function accounts(state: LabState): Account[] {
+  const locale = localeOf(state);
   const out: Account[] = [];
-  for (const w of WELL_KNOWN) out.push({ display: w.display, memberName: w.display, sid: w.sid, alias: w.alias, kind: "wellknown" });
-  for (const b of BUILTIN_GROUPS) out.push({ display: `BUILTIN\\${b.name}`, memberName: b.name, sid: `S-1-5-32-${b.rid}`, alias: b.alias, kind: "builtin-group" });
+  for (const w of WELL_KNOWN) {
+    const display = localAccountName(locale, w.sid, w.display);
+    out.push({ display, memberName: display, internal: w.display, internalMember: w.display, sid: w.sid, alias: w.alias, kind: "wellknown" });
+  }
+  for (const b of BUILTIN_GROUPS) {
+    const sid = `S-1-5-32-${b.rid}`;
+    const display = localAccountName(locale, sid, `BUILTIN\\${b.name}`);
+    out.push({ display, memberName: display.slice(display.lastIndexOf("\\") + 1), internal: `BUILTIN\\${b.name}`, internalMember: b.name, sid, alias: b.alias, kind: "builtin-group" });
+  }
   let next = 1000;
   const cn = state.computerName.toUpperCase();
+  // local accounts keep their names in every locale (the lab does not rename Administrator/Guest;
+  // unverified: no source found for their localized names, see lab/README.md "Localization")
   for (const u of state.users) {
     const rid = FIXED_USER_RIDS[u.toLowerCase()] ?? next++;
     const alias = rid === 500 ? "LA" : rid === 501 ? "LG" : undefined;
-    out.push({ display: `${cn}\\${u}`, memberName: u, sid: `${state.machineSid}-${rid}`, alias, kind: "user" });
+    out.push({ display: `${cn}\\${u}`, memberName: u, internal: `${cn}\\${u}`, internalMember: u, sid: `${state.machineSid}-${rid}`, alias, kind: "user" });
   }
   for (const g of Object.keys(state.groups)) {
-    if (BUILTIN_GROUPS.some((b) => b.name.toLowerCase() === g.toLowerCase())) continue;
-    out.push({ display: `${cn}\\${g}`, memberName: g, sid: `${state.machineSid}-${next++}`, kind: "group" });
+    if (isBuiltinGroup(g)) continue;
+    out.push({ display: `${cn}\\${g}`, memberName: g, internal: `${cn}\\${g}`, internalMember: g, sid: `${state.machineSid}-${next++}`, kind: "group" });
   }
   return out;
 }
 
-const LOCAL_DOMAINS = ["builtin", "nt authority", "nt service", "application package authority", "."];
-
-/** Resolve an account name as Windows' LookupAccountName would (`Users`, `BUILTIN\Users`, `*S-1-5-32-545`, `.\x`, `WSUS01\x`). */
-export function resolveAccount(state: LabState, name: string): Account | null {
-  const all = accounts(state);
+/**
+ * LookupAccountName over one set of names: `display` (+ the English short forms in en-US) for what
+ * users type, `internal` for what lab.json stores.
+ */
+function lookup(state: LabState, all: Account[], name: string, view: "display" | "internal"): Account | null {
   const n = name.trim();
   const sidForm = /^\*?(S-1-[0-9-]+)$/i.exec(n);
   if (sidForm) return all.find((a) => a.sid.toUpperCase() === sidForm[1].toUpperCase()) ?? null;
+  const english = view === "internal" || localeOf(state) === "en-US";
+  const nameOf = (a: Account) => (view === "internal" ? a.internal : a.display).toLowerCase();
   const lower = n.toLowerCase();
   const i = lower.lastIndexOf("\\");
   const domain = i >= 0 ? lower.slice(0, i) : null;
   const bare = i >= 0 ? lower.slice(i + 1) : lower;
   const cn = state.computerName.toLowerCase();
-  if (domain !== null && !LOCAL_DOMAINS.includes(domain) && domain !== cn) return null;
+  // the authorities of the well-known and builtin accounts in this view (BUILTIN, NT AUTHORITY … or VORDEFINIERT, NT-AUTORITÄT …)
+  const localDomains = new Set(["."]);
+  for (const a of all) {
+    if (a.kind === "user" || a.kind === "group") continue;
+    const d = nameOf(a);
+    if (d.includes("\\")) localDomains.add(d.slice(0, d.lastIndexOf("\\")));
+  }
+  if (domain !== null && !localDomains.has(domain) && domain !== cn) return null;
   return (
-    all.find((a) => a.display.toLowerCase() === lower) ??
+    all.find((a) => nameOf(a) === lower) ??
     all.find((a) => {
-      const d = a.display.toLowerCase();
+      const d = nameOf(a);
       const aBare = d.slice(d.lastIndexOf("\\") + 1);
       if (aBare !== bare) {
-        const w = WELL_KNOWN.find((x) => x.sid === a.sid);
+        // English short forms (`local system`) only where the names are English
+        const w = english ? WELL_KNOWN.find((x) => x.sid === a.sid) : undefined;
         if (!(domain === null && w?.short.includes(bare))) return false;
       }
       if (domain === null || domain === ".") return true;
@@ -264,6 +317,34 @@ export function resolveAccount(state: LabState, name: string): Account | null {
     }) ??
     null
   );
+}
+
+/**
+ * Resolve an account name as Windows' LookupAccountName would on the lab's (localized) server:
+ * `Users`, `BUILTIN\Users`, `*S-1-5-32-545`, `.\x`, `WSUS01\x`. On a de-DE or fr-FR lab the
+ * localized names resolve (`VORDEFINIERT\Benutzer`, `Benutzer`) and the English names of accounts
+ * that are localized there do not (`BUILTIN\Users` → null, as on a German Windows: error 1332);
+ * SIDs always resolve.
+ */
+export function resolveAccount(state: LabState, name: string): Account | null {
+  return lookup(state, accounts(state), name, "display");
+}
+
+/** Resolve a name as lab.json stores it (canonical English ACE principal or group member, or a SID), in any locale. */
+export function resolveInternal(state: LabState, name: string): Account | null {
+  return lookup(state, accounts(state), name, "internal");
+}
+
+/** What the lab's commands print for a stored ACE principal (`BUILTIN\Users` → `VORDEFINIERT\Benutzer` on a de-DE lab). */
+export function displayPrincipal(state: LabState, internal: string): string {
+  if (localeOf(state) === "en-US") return internal;
+  return resolveInternal(state, internal)?.display ?? internal;
+}
+
+/** What `net localgroup` prints for a stored group member (`NT AUTHORITY\Authenticated Users` → `NT-AUTORITÄT\Authentifizierte Benutzer`). */
+export function displayMember(state: LabState, internal: string): string {
+  if (localeOf(state) === "en-US") return internal;
+  return resolveInternal(state, internal)?.memberName ?? internal;
 }
 
 /** Look up an SDDL trustee (alias like BA or a SID). */

@@ -1,4 +1,4 @@
-import type { ApplyResponse } from "../core/agent/protocol";
+import type { ApplyResponse, JournalEntry } from "../core/agent/protocol";
 import { resolveLayout } from "../core/model/layout";
 import type { Spec } from "../core/model/spec";
 import { plan as makePlan, type Plan } from "../core/plan/planner";
@@ -12,6 +12,8 @@ export interface CheckResult {
   report: Report;
   evidence: Evidence;
   configHash: string;
+  /** The server's latest applies, newest first (an interrupted one, or one nobody received the answer of). */
+  journal: JournalEntry[];
 }
 
 /** Live check: one round trip (collect), then the rules. */
@@ -19,7 +21,7 @@ export async function checkTarget(transport: Transport, spec: Spec): Promise<Che
   const layout = resolveLayout(spec);
   const res = await transport.request({ op: "collect", params: collectParams(layout) });
   if (res.op !== "collect") throw new Error("agent answered a collect with " + res.op);
-  return { report: toReport(evaluate(spec, stateFromEvidence(res.evidence))), evidence: res.evidence, configHash: res.configHash };
+  return { report: toReport(evaluate(spec, stateFromEvidence(res.evidence))), evidence: res.evidence, configHash: res.configHash, journal: res.journal };
 }
 
 /** Plan from a live read (one round trip). */
@@ -38,6 +40,8 @@ export interface ConvergeResult {
   status: "nothing-to-do" | ApplyResponse["status"];
   roundTrips: number;
   configHash: string;
+  /** The server's applies before this one, as the read found them (newest first). */
+  journal: JournalEntry[];
 }
 
 /**
@@ -49,10 +53,10 @@ export async function converge(transport: Transport, spec: Spec, opts: { backupN
   const layout = resolveLayout(spec);
   const read = await planTarget(transport, spec);
   if (read.plan.steps.length === 0) {
-    return { before: read.report, plan: read.plan, apply: null, after: read.report, status: "nothing-to-do", roundTrips: transport.roundTrips - start, configHash: read.configHash };
+    return { before: read.report, plan: read.plan, apply: null, after: read.report, status: "nothing-to-do", roundTrips: transport.roundTrips - start, configHash: read.configHash, journal: read.journal };
   }
   const res = await transport.request({ op: "apply", params: applyParams(read.plan, read.configHash, layout, opts.backupName ?? backupName()) });
   if (res.op !== "apply") throw new Error("agent answered an apply with " + res.op);
   const after = toReport(evaluate(spec, stateFromEvidence(res.evidence)));
-  return { before: read.report, plan: read.plan, apply: res, after, status: res.status, roundTrips: transport.roundTrips - start, configHash: res.configHash };
+  return { before: read.report, plan: read.plan, apply: res, after, status: res.status, roundTrips: transport.roundTrips - start, configHash: res.configHash, journal: read.journal };
 }

@@ -6,9 +6,9 @@ import { plan as makePlan } from "../core/plan/planner";
 import type { Finding } from "../core/rules/finding";
 import { stateFromEvidence } from "../core/state/fromEvidence";
 import { converge, planTarget } from "../ops/converge";
-import { backupName, collectParams } from "../ops/params";
+import { applyRequest, backupName, collectParams } from "../ops/params";
 import { formatTarget, openTransport, parseTarget, TargetError, type Transport } from "../transports";
-import type { AgentRequest, AgentResponse, CollectResponse } from "../core/agent/protocol";
+import type { AgentAnswer, AgentRequest, CollectResponse } from "../core/agent/protocol";
 import { mergeOwned, OwnedList, ownedFromSteps, undoCollectParams, undoSteps, type OwnedItem } from "./undo";
 
 /**
@@ -245,7 +245,7 @@ function recording(t: Transport): { transport: Transport; lastCollect: () => Col
     get roundTrips() {
       return t.roundTrips;
     },
-    async request(req: AgentRequest): Promise<AgentResponse> {
+    async request(req: AgentRequest): Promise<AgentAnswer> {
       const res = await t.request(req);
       if (res.op === "collect") last = res;
       return res;
@@ -452,16 +452,16 @@ export async function deleteResource(id: string, props: unknown): Promise<{ remo
     if (res.op !== "collect") fail(`${p.target}: agent answered a collect with ${res.op}`, props);
     const undo = undoSteps(owned.data, stateFromEvidence(res.evidence));
     if (undo.steps.length === 0) return { removed: [], skipped: undo.skipped };
-    const params: ApplyParams = {
-      expectedConfigHash: res.configHash,
+    const params: ApplyParams = applyRequest({
+      configHash: res.configHash,
       backupName: backupName(),
       steps: undo.steps.map((s) => ({ index: s.index, command: s.command })),
       aclPaths: [...new Set(undo.steps.flatMap((s) => (s.item.kind === "ace" ? [s.item.path] : [])))],
-      // Removals cannot be "rolled back" by the agent's group logic (it removes added members); they run last.
+      // Removals are not undone by the agent's group logic (it removes added members); they run last.
       groupAdds: [],
       touchesIis: undo.steps.some((s) => ["vdir", "app", "site", "binding"].includes(s.item.kind)),
       collect,
-    };
+    });
     const applied = await t.request({ op: "apply", params });
     if (applied.op !== "apply") fail(`${p.target}: agent answered an apply with ${applied.op}`, props);
     if (applied.status === "refused-drift") fail(`${p.target}: removal refused: applicationHost.config changed between the read and the apply; nothing was removed, run the delete again`, props);

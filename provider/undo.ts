@@ -5,9 +5,11 @@ import { assertSafe, commandLine, quoteArg, switchArg } from "../core/commands/q
 import { normalizeBinding } from "../core/evidence/applicationHost";
 import { isMember } from "../core/evidence/netLocalGroup";
 import { pathKey } from "../core/model/paths";
-import { samePrincipal } from "../core/model/principals";
+import { aceIs } from "../core/acl/effective";
+import { principal } from "../core/model/principals";
+import { groupBySid } from "../core/rules/query";
 import type { PlanStep } from "../core/plan/planner";
-import { APPCMD } from "../core/plan/render";
+import { APPCMD, netGroupName } from "../core/plan/render";
 import type { ObservedState, SiteState } from "../core/state/schema";
 
 /**
@@ -26,8 +28,10 @@ export const OwnedItem = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("app"), site: z.string().min(1), name: z.string().min(1) }),
   z.strictObject({ kind: z.literal("vdir"), site: z.string().min(1), name: z.string().min(1) }),
   /** An explicit allow ACE `(OI)(CI)(rights)` granted to a principal that had no explicit ACE on the path before. */
-  z.strictObject({ kind: z.literal("ace"), path: z.string().min(1), principal: z.string().min(1), rights: z.enum(["F", "RX"]) }),
-  z.strictObject({ kind: z.literal("group-member"), group: z.string().min(1), member: z.string().min(1) }),
+  /** `sid`: the grant went by SID (and so does its removal); absent in records from before SIDs. */
+  z.strictObject({ kind: z.literal("ace"), path: z.string().min(1), principal: z.string().min(1), sid: z.string().nullable().optional(), rights: z.enum(["F", "RX"]) }),
+  /** `group` is the group's name on the server (net localgroup takes names); `groupSid` finds it again. */
+  z.strictObject({ kind: z.literal("group-member"), group: z.string().min(1), groupSid: z.string().nullable().optional(), member: z.string().min(1) }),
 ]);
 export type OwnedItem = z.infer<typeof OwnedItem>;
 export const OwnedList = z.array(OwnedItem);
@@ -65,10 +69,12 @@ export function mergeOwned(a: readonly OwnedItem[], b: readonly OwnedItem[]): Ow
   return out;
 }
 
-function explicitAces(state: ObservedState, path: string, principalName: string) {
+function explicitAces(state: ObservedState, path: string, principalName: string, sid?: string | null) {
   const acl = state.acls?.[pathKey(path)];
   if (!acl) return null;
-  return acl.aces.filter((a) => !a.inherited && samePrincipal(a.principal, principalName, state.computerName ?? undefined));
+  const cn = state.computerName ?? undefined;
+  const want = sid ?? principal(principalName, cn).key;
+  return acl.aces.filter((a) => !a.inherited && aceIs(a, want, cn));
 }
 
 /**
@@ -94,12 +100,12 @@ export function ownedFromSteps(steps: readonly PlanStep[], before: ObservedState
         out.push({ kind: "vdir", site: a.site, name: a.name });
         break;
       case "grant-acl": {
-        const had = explicitAces(before, a.path, a.principal);
-        if (had !== null && had.length === 0) out.push({ kind: "ace", path: a.path, principal: a.principal, rights: a.rights });
+        const had = explicitAces(before, a.path, a.principal, a.sid);
+        if (had !== null && had.length === 0) out.push({ kind: "ace", path: a.path, principal: a.principal, sid: a.sid, rights: a.rights });
         break;
       }
       case "add-group-member":
-        out.push({ kind: "group-member", group: a.group, member: a.member });
+        out.push({ kind: "group-member", group: a.group, groupSid: a.groupSid, member: a.member });
         break;
       default:
         break;
@@ -114,7 +120,8 @@ export function undoCollectParams(base: CollectParams, owned: readonly OwnedItem
   const groups = [...base.groups];
   for (const o of owned) {
     if (o.kind === "ace" && !aclPaths.some((p) => pathKey(p) === pathKey(o.path))) aclPaths.push(o.path);
-    if (o.kind === "group-member" && !groups.some((g) => g.toLowerCase() === o.group.toLowerCase())) groups.push(o.group);
+    const sid = o.kind === "group-member" ? (o.groupSid ?? principal(o.group).sid) : null;
+    if (sid && !groups.includes(sid)) groups.push(sid);
   }
   return { aclPaths, fileDirs: [...base.fileDirs], groups };
 }
@@ -147,9 +154,9 @@ export function renderUndo(o: OwnedItem): string {
       );
     case "ace":
       // /remove:g removes the principal's grant ACEs on this path only: undoSteps checks that the only one is ours.
-      return commandLine("icacls", quoteArg(o.path), "/remove:g", quoteArg(o.principal));
+      return commandLine("icacls", quoteArg(o.path), "/remove:g", quoteArg(o.sid ? `*${o.sid}` : o.principal));
     case "group-member":
-      return commandLine("net", "localgroup", quoteArg(o.group), quoteArg(o.member), "/delete");
+      return commandLine("net", "localgroup", quoteArg(netGroupName(o.group)), quoteArg(o.member), "/delete");
   }
 }
 
@@ -203,7 +210,7 @@ export function undoSteps(owned: readonly OwnedItem[], current: ObservedState): 
         break;
       }
       case "ace": {
-        const aces = explicitAces(current, o.path, o.principal);
+        const aces = explicitAces(current, o.path, o.principal, o.sid);
         const mask = rightsToMask(o.rights);
         if (aces === null) skipped.push({ item: o, reason: "the folder's ACL could not be read" });
         else if (aces.length === 0) skipped.push({ item: o, reason: "no longer exists" });
@@ -221,7 +228,8 @@ export function undoSteps(owned: readonly OwnedItem[], current: ObservedState): 
         break;
       }
       case "group-member": {
-        const g = current.groups?.[o.group.toLowerCase()];
+        const sid = o.groupSid ?? principal(o.group).sid;
+        const g = sid ? groupBySid(current, sid) : current.groups?.[o.group.toLowerCase()];
         if (!g) skipped.push({ item: o, reason: "the group could not be read" });
         else if (!isMember(g, o.member, cn)) skipped.push({ item: o, reason: "no longer a member" });
         else keep.push(o);

@@ -1,119 +1,427 @@
-# wsus-iis agent for Windows hosts: one JSON request in, one JSON response out (core/agent/protocol.ts).
-# The client sends this script on the standard input of `powershell.exe -NoProfile -NonInteractive
-# -ExecutionPolicy Bypass -Command -`, preceded by `$RequestJson = @'<one line of JSON>'@`.
-# It mirrors core/agent/runner.ts (the lab runs that one); keep the two in step.
-# Read-only for `collect`. For `apply`: refuses if applicationHost.config changed since it was read,
-# takes `appcmd add backup` and `icacls /save` first, runs the plan's command lines in order, stops at
-# the first failure and restores, then reads the state back in the same round trip.
-$ErrorActionPreference = 'Stop'
-Set-StrictMode -Version 2
-if (-not (Get-Variable -Name RequestJson -ErrorAction SilentlyContinue)) { throw 'no $RequestJson given' }
-$req = $RequestJson | ConvertFrom-Json
-$appcmd = Join-Path $env:windir 'system32\inetsrv\appcmd.exe'
-$configPath = Join-Path $env:windir 'System32\inetsrv\config\applicationHost.config'
+<#
+.SYNOPSIS
+  wsus-iis agent for Windows hosts: one request in, one response out (core/agent/protocol.ts).
 
-function Invoke-Line([int]$index, [string]$line) {
-  # Each plan step is one cmd.exe command line, exactly as `wsus-iis plan` prints it.
+.DESCRIPTION
+  How it travels (core/agent/wire.ts): the client starts
+    powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand <bootstrap>
+  and writes two base64 lines on its standard input: this script (UTF-8) and the request JSON (UTF-8).
+  The bootstrap runs this script as one scriptblock inside try/catch, the way Ansible's
+  bootstrap_wrapper.ps1 does, and prints the returned JSON as one line `wsus-iis:<base64 of UTF-8>`.
+  Nothing else of this script reaches standard output. (`powershell -Command -` would run stdin
+  statement by statement, as typed at a prompt: about_PowerShell_exe; PowerShell #3223, #21784.)
+
+  Read-only for `collect`. For `apply`: takes the machine-wide mutex Global\wsus-iis, refuses if
+  applicationHost.config changed since it was read, writes a journal, runs the backup command lines,
+  then the plan's command lines in order, stops at the first failure and runs the rollback lines (the
+  IIS restore only if nobody else changed the file meanwhile), then reads the state back.
+
+  Every command line it runs was built by the client (core/commands/quote.ts): this script never puts
+  a value on a command line itself.
+
+  Dot-sourced without -RequestJson (scripts/collect-evidence.ps1 does that), it only defines its
+  functions.
+
+  Windows PowerShell 5.1 syntax only (test/ps51-syntax.test.ts checks it).
+#>
+param(
+  [string]$RequestJson,
+  # The console code page before the bootstrap switched it to UTF-8 (0 = not known).
+  [int]$ConsoleCodePage = 0
+)
+
+Set-StrictMode -Version 2
+$ErrorActionPreference = 'Stop'
+# Progress records would reach stderr as `#< CLIXML` (inspec/train #153); Ansible's exec_wrapper turns them off too.
+$ProgressPreference = 'SilentlyContinue'
+
+$script:AgentVersion = '2'
+$script:MutexName = 'Global\wsus-iis'
+$script:JournalKeep = 20
+
+# ---------------------------------------------------------------------------------------------------
+# Windows API adapter: the only functions that need Windows. On another platform (the lab runs this
+# script under PowerShell 7 on Linux) they come from the lab's module (lab/powershell/WsusIisLab.psm1),
+# which answers from the lab's emulation; everything below this block runs unchanged on both.
+if ([Environment]::OSVersion.Platform -eq [PlatformID]::Win32NT) {
+  function Get-WsusAclSddl([string]$Path) {
+    # SDDL names trustees by SID, the same on every language of Windows (icacls text does not:
+    # VORDEFINIERT\Benutzer, AUTORITE NT\Systeme). Get-Acl without -Audit has no SACL.
+    (Get-Acl -LiteralPath $Path).Sddl
+  }
+
+  function Get-WsusLocalGroup([string]$Sid) {
+    # A local group by SID, with its members' SIDs. Names are localised; SIDs are not
+    # (awarre/Optimize-WsusServer PR #11 resolves Users/Administrators the same way). Members through
+    # ADSI WinNT as Ansible's win_group_membership does: Get-LocalGroupMember fails on a group that
+    # holds an orphaned or Azure AD SID (PowerShell #2996, #21617).
+    $id = New-Object System.Security.Principal.SecurityIdentifier($Sid)
+    try { $name = $id.Translate([System.Security.Principal.NTAccount]).Value } catch { return $null }
+    $bare = $name.Substring($name.LastIndexOf('\') + 1)
+    $group = [ADSI]('WinNT://' + $env:COMPUTERNAME + '/' + $bare + ',group')
+    $members = New-Object System.Collections.ArrayList
+    foreach ($raw in @($group.psbase.Invoke('Members'))) {
+      $m = [ADSI]$raw
+      $memberSid = (New-Object System.Security.Principal.SecurityIdentifier(@($m.InvokeGet('objectSID'))[0], 0)).Value
+      $memberName = $null
+      try { $memberName = (New-Object System.Security.Principal.SecurityIdentifier($memberSid)).Translate([System.Security.Principal.NTAccount]).Value } catch { }
+      [void]$members.Add([ordered]@{ sid = $memberSid; name = $memberName })
+    }
+    [ordered]@{ sid = $id.Value; name = $name; members = @($members) }
+  }
+
+  function Resolve-WsusSids([string[]]$Sids) {
+    # The server's (localised) name of each SID; a SID that does not resolve (an orphan) is left out.
+    $names = [ordered]@{}
+    foreach ($sid in $Sids) {
+      try { $names[$sid] = (New-Object System.Security.Principal.SecurityIdentifier($sid)).Translate([System.Security.Principal.NTAccount]).Value } catch { }
+    }
+    $names
+  }
+
+  function Get-WsusRegistrySubkeys([string]$Key) {
+    @(Get-ChildItem -LiteralPath ('Registry::' + $Key) -ErrorAction SilentlyContinue | ForEach-Object { $_.PSChildName })
+  }
+} else {
+  Import-Module WsusIisLab -ErrorAction Stop
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Portable part.
+
+# Programs by role, from one table. Convert-Path gives the path .NET can start (on Windows the same
+# path; in the lab the file behind the lab's drive C:).
+function Get-WsusTool([string]$Name) {
+  $table = @{ cmd = 'System32\cmd.exe' }
+  Convert-Path -LiteralPath (Join-Path $env:windir $table[$Name])
+}
+
+function Get-WsusStateDir {
+  $base = $env:ProgramData
+  if (-not $base) { $base = Join-Path $env:SystemDrive 'ProgramData' }
+  Join-Path $base 'wsus-iis'
+}
+
+# The path as NTFS would find it: case-insensitively. Test-Path answers at once on Windows; the walk
+# only runs where the file system is case-sensitive (the lab on Linux). $null when it does not exist.
+function Resolve-WsusPath([string]$Path) {
+  if (Test-Path -LiteralPath $Path) { return $Path }
+  $parts = $Path.Split([char[]]@('\', '/'), [StringSplitOptions]::RemoveEmptyEntries)
+  if ($parts.Count -lt 1) { return $null }
+  $current = $parts[0] + '\'
+  if (-not (Test-Path -LiteralPath $current)) { return $null }
+  for ($i = 1; $i -lt $parts.Count; $i++) {
+    $match = $null
+    foreach ($child in @(Get-ChildItem -LiteralPath $current -Force -ErrorAction SilentlyContinue)) {
+      if ([string]::Equals($child.Name, $parts[$i], [StringComparison]::OrdinalIgnoreCase)) { $match = $child.Name; break }
+    }
+    if ($null -eq $match) { return $null }
+    $current = Join-Path $current $match
+  }
+  $current
+}
+
+function ConvertTo-WsusJson($Value) {
+  $json = ConvertTo-Json -InputObject $Value -Depth 12 -Compress
+  # Windows PowerShell 5.1 leaves non-ASCII letters raw (PowerShell #7693): escape every one, so the
+  # text is pure ASCII whatever code page it meets.
+  [regex]::Replace($json, '[^\x00-\x7F]', { param($m) '\u{0:x4}' -f [int][char]$m.Value })
+}
+
+function Get-WsusOemCodePage {
+  $cp = 0
+  try { $cp = [System.Globalization.CultureInfo]::CurrentCulture.TextInfo.OEMCodePage } catch { }
+  if ($cp -le 0) { $cp = 437 }
+  $cp
+}
+
+# Console programs whose output is redirected write it in the OEM code page (850 on German and French
+# servers), unless the console code page was switched to UTF-8 (PowerShell/Win32-OpenSSH #1768;
+# oceanbase/powercontext PR #1636 for icacls). Bytes that are valid UTF-8 are read as UTF-8, anything
+# else as the OEM code page: an OEM accented letter (0x80-0xFF) on its own is never valid UTF-8.
+function ConvertFrom-WsusConsoleBytes([byte[]]$Bytes) {
+  if ($null -eq $Bytes -or $Bytes.Length -eq 0) { return '' }
+  $strict = New-Object System.Text.UTF8Encoding($false, $true)
+  try { return $strict.GetString($Bytes) } catch { }
+  [System.Text.Encoding]::GetEncoding((Get-WsusOemCodePage)).GetString($Bytes)
+}
+
+function Invoke-WsusLine([int]$Index, [string]$Line) {
   $psi = New-Object System.Diagnostics.ProcessStartInfo
-  $psi.FileName = Join-Path $env:windir 'System32\cmd.exe'
-  $psi.Arguments = '/d /s /c "' + $line + '"'
+  $psi.FileName = Get-WsusTool 'cmd'
+  # cmd /d: no AutoRun commands; /s /c "LINE": cmd removes the outer quotes and runs LINE as written.
+  $psi.Arguments = '/d /s /c "' + $Line + '"'
+  # .NET on Linux hands a program an argv, not its command line: the lab's cmd.exe takes the raw line
+  # from here (and checks it against its argv). cmd.exe on Windows ignores the variable.
+  $psi.EnvironmentVariables['WSUS_IIS_COMMAND_LINE'] = $psi.Arguments
   $psi.UseShellExecute = $false
+  $psi.RedirectStandardInput = $true
   $psi.RedirectStandardOutput = $true
   $psi.RedirectStandardError = $true
   $p = [System.Diagnostics.Process]::Start($psi)
-  $out = $p.StandardOutput.ReadToEndAsync()
-  $err = $p.StandardError.ReadToEndAsync()
+  $p.StandardInput.Close()
+  $out = New-Object System.IO.MemoryStream
+  $err = New-Object System.IO.MemoryStream
+  $copyOut = $p.StandardOutput.BaseStream.CopyToAsync($out)
+  $copyErr = $p.StandardError.BaseStream.CopyToAsync($err)
   $p.WaitForExit()
-  [ordered]@{ index = $index; command = $line; exitCode = $p.ExitCode; stdout = $out.Result; stderr = $err.Result }
+  $copyOut.Wait()
+  $copyErr.Wait()
+  [ordered]@{
+    index    = $Index
+    command  = $Line
+    exitCode = $p.ExitCode
+    stdout   = ConvertFrom-WsusConsoleBytes $out.ToArray()
+    stderr   = ConvertFrom-WsusConsoleBytes $err.ToArray()
+  }
 }
 
-function Get-ConfigHash { (Get-FileHash -LiteralPath $configPath -Algorithm SHA256).Hash.ToLowerInvariant() }
+function Get-WsusConfigPath { Join-Path $env:windir 'System32\inetsrv\config\applicationHost.config' }
 
-function Get-Evidence($params) {
-  $ev = [ordered]@{
-    schema                = 'wsus-iis/evidence@1'
+function Get-WsusConfigHash {
+  (Get-FileHash -LiteralPath (Get-WsusConfigPath) -Algorithm SHA256).Hash.ToLowerInvariant()
+}
+
+function Get-WsusFiles([string]$Dir) {
+  $found = Resolve-WsusPath $Dir
+  if (-not $found) { return ,@() }
+  $sep = [System.IO.Path]::DirectorySeparatorChar
+  $root = (Convert-Path -LiteralPath $found).TrimEnd($sep) + $sep
+  $list = New-Object System.Collections.Generic.List[string]
+  foreach ($f in @(Get-ChildItem -LiteralPath $found -Recurse -File -Force -ErrorAction SilentlyContinue)) {
+    $list.Add($f.FullName.Substring($root.Length).Replace($sep, '\'))
+  }
+  $files = $list.ToArray()
+  [Array]::Sort($files, [StringComparer]::OrdinalIgnoreCase)
+  ,$files
+}
+
+function Get-WsusEvidence($Params) {
+  # Hash before reading: an edit after the read changes the hash, so an apply's drift guard refuses it.
+  $hash = Get-WsusConfigHash
+  $config = [System.IO.File]::ReadAllText((Convert-Path -LiteralPath (Get-WsusConfigPath)))
+  $acls = [ordered]@{}
+  $sids = New-Object System.Collections.Generic.List[string]
+  foreach ($p in @($Params.aclPaths)) {
+    $found = Resolve-WsusPath $p
+    if ($found) {
+      $sddl = Get-WsusAclSddl $found
+      $acls[$p] = [ordered]@{ sddl = $sddl }
+      foreach ($m in [regex]::Matches($sddl, 'S-1-[0-9]+(-[0-9]+)+')) { if (-not $sids.Contains($m.Value)) { $sids.Add($m.Value) } }
+    }
+  }
+  # Names for the SIDs the ACLs hold: a local account (IUSR_<COMPUTERNAME>) has no well-known SID.
+  $accounts = [ordered]@{}
+  if ($sids.Count -gt 0) { $accounts = Resolve-WsusSids $sids.ToArray() }
+  $groups = [ordered]@{}
+  foreach ($sid in @($Params.groups)) {
+    $g = Get-WsusLocalGroup $sid
+    if ($null -ne $g) { $groups[$sid] = $g }
+  }
+  $files = [ordered]@{}
+  foreach ($d in @($Params.fileDirs)) { $files[$d] = Get-WsusFiles $d }
+  # SharePoint's managed paths cannot be read version-independently: report only whether it is there.
+  $wss = @(Get-WsusRegistrySubkeys 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Shared Tools\Web Server Extensions' | Where-Object { $_ -match '^\d+\.\d+$' })
+  $sharePoint = if ($wss.Count -gt 0) { [ordered]@{ installed = $true } } else { [ordered]@{ installed = $false; excludedPaths = @() } }
+  $environment = [ordered]@{}
+  foreach ($name in @('SystemDrive', 'SystemRoot', 'windir', 'ProgramFiles', 'ProgramData')) {
+    $value = [Environment]::GetEnvironmentVariable($name)
+    if ($value) { $environment[$name] = $value }
+  }
+  $evidence = [ordered]@{
+    schema                = 'wsus-iis/evidence@2'
     computerName          = $env:COMPUTERNAME
     collectedAt           = (Get-Date).ToUniversalTime().ToString('o')
-    applicationHostConfig = [System.IO.File]::ReadAllText($configPath)
-    acls                  = [ordered]@{}
-    localGroups           = [ordered]@{}
-    files                 = [ordered]@{}
-    environment           = [ordered]@{ SystemDrive = $env:SystemDrive; SystemRoot = $env:SystemRoot; windir = $env:windir; ProgramFiles = $env:ProgramFiles }
+    applicationHostConfig = $config
+    acls                  = $acls
+    accounts              = $accounts
+    localGroups           = $groups
+    files                 = $files
+    sharePoint            = $sharePoint
+    environment           = $environment
+    agent                 = [ordered]@{
+      version     = $script:AgentVersion
+      powershell  = $PSVersionTable.PSVersion.ToString()
+      culture     = [System.Globalization.CultureInfo]::CurrentCulture.Name
+      oemCodePage = Get-WsusOemCodePage
+    }
   }
-  foreach ($p in @($params.aclPaths)) {
-    $r = Invoke-Line 0 ('icacls "' + $p + '"')
-    if ($r.exitCode -eq 0) { $ev.acls[$p] = $r.stdout }
-  }
-  foreach ($g in @($params.groups)) {
-    $r = Invoke-Line 0 ('net localgroup "' + $g + '"')
-    if ($r.exitCode -eq 0) { $ev.localGroups[$g] = $r.stdout }
-  }
-  foreach ($d in @($params.fileDirs)) {
-    if (Test-Path -LiteralPath $d) {
-      $root = (Resolve-Path -LiteralPath $d).ProviderPath.TrimEnd('\') + '\'
-      $ev.files[$d] = @(Get-ChildItem -LiteralPath $d -Recurse -File -Force | ForEach-Object { $_.FullName.Substring($root.Length) })
-    } else { $ev.files[$d] = @() }
-  }
-  # SharePoint's excluded paths cannot be read version-independently: report it only when absent,
-  # so the SharePoint rule says "unknown" instead of guessing when it is installed.
-  $wss = Get-ChildItem 'HKLM:\SOFTWARE\Microsoft\Shared Tools\Web Server Extensions' -ErrorAction SilentlyContinue | Where-Object { $_.PSChildName -match '^\d+\.\d+$' }
-  if (-not $wss) { $ev.sharePoint = [ordered]@{ installed = $false; excludedPaths = @() } }
-  $ev
+  if (-not $evidence.computerName) { $evidence.Remove('computerName') }
+  [ordered]@{ configHash = $hash; evidence = $evidence }
 }
 
-function Complete-Apply($status, $backup, $results, $failed, $rollback) {
-  [ordered]@{
-    op = 'apply'; ok = ($status -eq 'applied'); status = $status; backupName = $backup
-    results = @($results); failed = $failed; rollback = @($rollback)
-    configHash = (Get-ConfigHash); evidence = (Get-Evidence $req.params.collect)
+# ---- the journal: what each apply did, so the next round trip can tell a finished or interrupted one ----
+
+function Get-WsusJournalDir { Join-Path (Get-WsusStateDir) 'journal' }
+
+function Write-WsusJournal($Entry) {
+  $dir = Get-WsusJournalDir
+  if (-not (Test-Path -LiteralPath $dir)) { [void](New-Item -ItemType Directory -Force -Path $dir) }
+  $file = Join-Path $dir ($Entry.backupName + '.json')
+  $tmp = $file + '.tmp'
+  $utf8 = New-Object System.Text.UTF8Encoding($false)
+  [System.IO.File]::WriteAllText((Join-Path (Convert-Path -LiteralPath $dir) ($Entry.backupName + '.json.tmp')), (ConvertTo-WsusJson $Entry), $utf8)
+  Move-Item -LiteralPath $tmp -Destination $file -Force
+}
+
+# Earlier applies, newest first. One whose journal still says `running` while nobody holds the mutex
+# was interrupted (its process died: a dropped ssh session may kill it, Win32-OpenSSH #1195, #1642).
+function Get-WsusJournal([bool]$LockHeldByUs, $Mutex) {
+  $dir = Get-WsusJournalDir
+  if (-not (Test-Path -LiteralPath $dir)) { return ,@() }
+  $entries = New-Object System.Collections.ArrayList
+  foreach ($f in @(Get-ChildItem -LiteralPath $dir -Filter '*.json' -File -ErrorAction SilentlyContinue)) {
+    try { [void]$entries.Add((ConvertFrom-Json -InputObject ([System.IO.File]::ReadAllText($f.FullName)))) } catch { }
+  }
+  $sorted = @($entries | Sort-Object -Property startedAt -Descending)
+  $running = @($sorted | Where-Object { $_.state -eq 'running' })
+  $someoneRunning = $false
+  if ($running.Count -gt 0 -and -not $LockHeldByUs) { $someoneRunning = -not (Test-WsusMutexFree $Mutex) }
+  $out = New-Object System.Collections.ArrayList
+  foreach ($e in $sorted) {
+    $state = [string]$e.state
+    if ($state -eq 'running' -and -not $someoneRunning) { $state = 'interrupted' }
+    [void]$out.Add([ordered]@{
+        backupName = [string]$e.backupName; state = $state; status = $e.status
+        startedAt = [string]$e.startedAt; finishedAt = $e.finishedAt
+        stepsRun = [int]$e.stepsRun; stepsTotal = [int]$e.stepsTotal
+      })
+  }
+  # Keep the newest few; older journals are ours to delete.
+  for ($i = $script:JournalKeep; $i -lt $sorted.Count; $i++) {
+    Remove-Item -LiteralPath (Join-Path $dir ($sorted[$i].backupName + '.json')) -Force -ErrorAction SilentlyContinue
+  }
+  ,@($out | Select-Object -First 5)
+}
+
+function Test-WsusMutexFree($Mutex) {
+  try {
+    if ($Mutex.WaitOne(0)) { $Mutex.ReleaseMutex(); return $true }
+    return $false
+  } catch [System.Threading.AbandonedMutexException] {
+    $Mutex.ReleaseMutex()
+    return $true
   }
 }
 
-if ($req.op -eq 'collect') {
-  $response = [ordered]@{ op = 'collect'; ok = $true; configHash = (Get-ConfigHash); evidence = (Get-Evidence $req.params) }
-} elseif ($req.op -eq 'apply') {
-  $a = $req.params
+# ---- the two operations ----
+
+function Invoke-WsusCollect($Params) {
+  $mutex = New-Object System.Threading.Mutex($false, $script:MutexName)
+  try {
+    $journal = Get-WsusJournal $false $mutex
+  } finally { $mutex.Dispose() }
+  $read = Get-WsusEvidence $Params
+  [ordered]@{ op = 'collect'; ok = $true; configHash = $read.configHash; evidence = $read.evidence; journal = $journal }
+}
+
+function Invoke-WsusApply($A) {
   $results = New-Object System.Collections.ArrayList
   $rollback = New-Object System.Collections.ArrayList
-  $backup = $null
-  if ((Get-ConfigHash) -ne $a.expectedConfigHash) {
-    $response = Complete-Apply 'refused-drift' $null $results $null $rollback
-  } else {
-    $saves = @()
-    $i = 0
-    foreach ($p in @($a.aclPaths)) { $saves += ,@($p, (Join-Path $env:windir ("Temp\{0}-acl-{1}.txt" -f $a.backupName, $i))); $i++ }
-    $guardFailed = $null
-    if ($a.touchesIis) {
-      $backup = $a.backupName
-      $r = Invoke-Line 0 ('"' + $appcmd + '" add backup "' + $a.backupName + '"'); [void]$results.Add($r)
-      if ($r.exitCode -ne 0) { $guardFailed = $r }
+  $notes = New-Object System.Collections.ArrayList
+  $mutex = New-Object System.Threading.Mutex($false, $script:MutexName)
+  $held = $false
+  try {
+    # One writer per server: a second apply waits, and is refused after lockTimeoutMs.
+    try { $held = $mutex.WaitOne([int]$A.lockTimeoutMs) } catch [System.Threading.AbandonedMutexException] {
+      $held = $true
+      [void]$notes.Add('the previous holder of ' + $script:MutexName + ' ended without releasing it (an interrupted apply)')
     }
-    foreach ($s in $saves) {
-      if ($guardFailed) { break }
-      $r = Invoke-Line 0 ('icacls "' + $s[0] + '" /save "' + $s[1] + '"'); [void]$results.Add($r)
-      if ($r.exitCode -ne 0) { $guardFailed = $r }
+    $journal = Get-WsusJournal $held $mutex
+    if (-not $held) {
+      return (Complete-WsusApply 'refused-busy' $null $results $null $rollback $notes $journal $A)
     }
-    if ($guardFailed) {
-      $response = Complete-Apply 'rolled-back' $backup $results $guardFailed $rollback
-    } else {
-      $failed = $null
-      foreach ($step in @($a.steps)) {
-        $r = Invoke-Line $step.index $step.command; [void]$results.Add($r)
+    if ((Get-WsusConfigHash) -ne $A.expectedConfigHash) {
+      return (Complete-WsusApply 'refused-drift' $null $results $null $rollback $notes $journal $A)
+    }
+    $stateDir = Get-WsusStateDir
+    if (-not (Test-Path -LiteralPath $stateDir)) { [void](New-Item -ItemType Directory -Force -Path $stateDir) }
+    $entry = [ordered]@{
+      schema = 'wsus-iis/journal@1'; backupName = $A.backupName; state = 'running'; status = $null
+      startedAt = (Get-Date).ToUniversalTime().ToString('o'); finishedAt = $null
+      stepsRun = 0; stepsTotal = @($A.steps).Count
+    }
+    Write-WsusJournal $entry
+    $backup = $null
+    $failed = $null
+    try {
+      # Guards first: nothing is changed unless every backup was taken.
+      foreach ($g in @($A.guards)) {
+        $r = Invoke-WsusLine 0 $g.command
+        [void]$results.Add($r)
         if ($r.exitCode -ne 0) { $failed = $r; break }
+        if ($g.kind -eq 'iis-backup') { $backup = $A.backupName }
+      }
+      # Someone else's edit of applicationHost.config during the apply shows as a hash that is not the one
+      # this apply's own last command left; a restore of the backup would then wipe that edit.
+      $lastHash = Get-WsusConfigHash
+      $foreignEdit = $false
+      if (-not $failed) {
+        foreach ($step in @($A.steps)) {
+          $beforeStep = Get-WsusConfigHash
+          if ($beforeStep -ne $lastHash) { $foreignEdit = $true }
+          $r = Invoke-WsusLine $step.index $step.command
+          [void]$results.Add($r)
+          $lastHash = Get-WsusConfigHash
+          # A failing command writes nothing (appcmd commits only on success); a file that changed across
+          # one was changed by someone else, or in a way a restore cannot be trusted to undo safely.
+          if ($r.exitCode -ne 0 -and $lastHash -ne $beforeStep) { $foreignEdit = $true }
+          $entry.stepsRun = $entry.stepsRun + 1
+          Write-WsusJournal $entry
+          if ($r.exitCode -ne 0) { $failed = $r; break }
+        }
       }
       if (-not $failed) {
-        $response = Complete-Apply 'applied' $backup $results $null $rollback
+        $status = 'applied'
+      } elseif ($failed.index -eq 0) {
+        $status = 'rolled-back'
       } else {
-        if ($a.touchesIis) { [void]$rollback.Add((Invoke-Line 0 ('"' + $appcmd + '" restore backup "' + $a.backupName + '"'))) }
-        foreach ($s in $saves) { [void]$rollback.Add((Invoke-Line 0 ('icacls "' + (Split-Path -Parent $s[0]) + '" /restore "' + $s[1] + '"'))) }
-        foreach ($g in @($a.groupAdds)) {
-          if ($g.index -lt $failed.index) { [void]$rollback.Add((Invoke-Line 0 ('net localgroup "' + $g.group + '" "' + $g.member + '" /delete'))) }
+        foreach ($u in @($A.rollback)) {
+          if ($u.kind -eq 'iis-restore' -and ($foreignEdit -or (Get-WsusConfigHash) -ne $lastHash)) {
+            # Someone else wrote applicationHost.config during this apply: restoring the backup over
+            # it would wipe their change. Left for a person, with the backup name.
+            [void]$notes.Add('applicationHost.config changed during the apply, not by it: backup ' + $A.backupName + ' was not restored')
+            [void]$rollback.Add([ordered]@{ index = 0; command = $u.command; exitCode = -1; stdout = ''; stderr = 'skipped: applicationHost.config changed by someone else during the apply' })
+            continue
+          }
+          if ($u.kind -eq 'group-undo' -and [int]$u.afterStep -ge [int]$failed.index) { continue }
+          [void]$rollback.Add((Invoke-WsusLine 0 $u.command))
         }
-        $status = if (@($rollback | Where-Object { $_.exitCode -ne 0 }).Count -eq 0) { 'rolled-back' } else { 'rollback-failed' }
-        $response = Complete-Apply $status $backup $results $failed $rollback
+        $bad = @($rollback | Where-Object { $_.exitCode -ne 0 })
+        $status = if ($bad.Count -eq 0) { 'rolled-back' } else { 'rollback-failed' }
       }
+      $entry.state = 'finished'
+      $entry.status = $status
+      $entry.finishedAt = (Get-Date).ToUniversalTime().ToString('o')
+      Write-WsusJournal $entry
+    } catch {
+      $entry.state = 'finished'
+      $entry.status = 'agent-error'
+      $entry.finishedAt = (Get-Date).ToUniversalTime().ToString('o')
+      try { Write-WsusJournal $entry } catch { }
+      throw
     }
+    return (Complete-WsusApply $status $backup $results $failed $rollback $notes $journal $A)
+  } finally {
+    if ($held) { $mutex.ReleaseMutex() }
+    $mutex.Dispose()
   }
-} else { throw ('unknown op ' + $req.op) }
+}
 
-try { [Console]::Out.Write(($response | ConvertTo-Json -Depth 8 -Compress)) } catch { }
+function Complete-WsusApply($Status, $Backup, $Results, $Failed, $Rollback, $Notes, $Journal, $A) {
+  $read = Get-WsusEvidence $A.collect
+  [ordered]@{
+    op = 'apply'; ok = ($Status -eq 'applied'); status = $Status; backupName = $Backup
+    results = @($Results); failed = $Failed; rollback = @($Rollback); notes = @($Notes)
+    configHash = $read.configHash; evidence = $read.evidence; journal = $Journal
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------
+if ($RequestJson) {
+  $request = ConvertFrom-Json -InputObject $RequestJson
+  if ($request.op -eq 'collect') { $response = Invoke-WsusCollect $request.params }
+  elseif ($request.op -eq 'apply') { $response = Invoke-WsusApply $request.params }
+  else { throw ('unknown op ' + [string]$request.op) }
+  ConvertTo-WsusJson $response
+}

@@ -1,7 +1,7 @@
 import { promises as fsp } from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { POWERSHELL_COMMAND, wrapRequest } from "../core/agent/envelope";
+import { decodeAnswer, encodeRequest, powershellArgv } from "../core/agent/wire";
 import { AgentResponse } from "../core/agent/protocol";
 import { collectParams } from "../ops/params";
 import { resolveLayout } from "../core/model/layout";
@@ -75,14 +75,14 @@ describe("CLI against lab targets", () => {
     expect((await configBytes(dir)).equals(before)).toBe(true);
   });
 
-  it("manual findings left (SharePoint, cause 7): apply exits 1 and says what is left", async () => {
-    const dir = await brokenLab({ configuration: 1, profile: "kb920659" }, [4, 7], { decorate: false });
+  it("manual findings left (SelfUpdate files without the reinstall opt-in, cause 8): apply exits 1 and says what is left", async () => {
+    const dir = await brokenLab({ configuration: 1, profile: "kb920659" }, [4, 8], { decorate: false });
     const r = await cli(["apply", "--yes", "--target", `lab:${dir}`, "--format", "json"]);
     expect(r.code, r.err).toBe(1);
     const out = JSON.parse(r.out);
     expect(out).toMatchObject({ status: "applied", compliant: false });
-    expect(out.plan.manual.map((m: { cause: number }) => m.cause)).toContain(7);
-    expect(out.findings.filter((f: { status: string }) => f.status === "fail").map((f: { rule: string }) => f.rule)).toEqual(["sharepoint-exclusions"]);
+    expect(out.plan.manual.map((m: { cause: number }) => m.cause)).toContain(8);
+    expect(out.findings.filter((f: { status: string }) => f.status === "fail").map((f: { rule: string }) => f.rule)).toEqual(["selfupdate-files"]);
   });
 
   it("--targets FILE with two labs and one bad target: every server gets its row, the summary counts, exit 3", { timeout: 120_000 }, async () => {
@@ -130,15 +130,17 @@ describe("CLI against lab targets", () => {
   });
 });
 
-describe("wsus-iis lab agent DIR (the ssh forced command)", () => {
-  const collect = () => wrapRequest({ op: "collect", params: collectParams(resolveLayout(parseSpec({}), "WSUS01")) });
+describe("wsus-iis lab agent DIR (the ssh forced command, TypeScript agent)", () => {
+  const collect = () => encodeRequest({ op: "collect", params: collectParams(resolveLayout(parseSpec({}), "WSUS01")) });
+  const bootstrap = powershellArgv().join(" ");
 
-  it("answers the envelope on stdin with one JSON response, whatever command the client asked for", async () => {
+  it("answers the wire's two base64 lines with one answer line, when the client asked for the agent's bootstrap", async () => {
     const dir = await brokenLab({ configuration: 1, profile: "kb920659" }, [4], { decorate: false });
-    const r = await cli(["lab", "agent", dir], { input: collect(), env: { SSH_ORIGINAL_COMMAND: POWERSHELL_COMMAND.join(" ") } });
+    const r = await cli(["lab", "agent", dir], { input: collect(), env: { SSH_ORIGINAL_COMMAND: bootstrap } });
     expect(r.code, r.err).toBe(0);
     expect(r.err).toBe("");
-    const res = AgentResponse.parse(JSON.parse(r.out));
+    expect(r.out).toMatch(/^wsus-iis:[A-Za-z0-9+/=]+\n$/);
+    const res = decodeAnswer(r.out);
     expect(res.op).toBe("collect");
     if (res.op !== "collect") return;
     expect(res.configHash).toMatch(/^[0-9a-f]{64}$/);
@@ -147,24 +149,35 @@ describe("wsus-iis lab agent DIR (the ssh forced command)", () => {
   });
 
   it.each([
-    ["not an envelope", "appcmd list site\n", /^wsus-iis: lab agent: not a wsus-iis agent envelope/],
-    ["JSON that is not JSON", "$RequestJson = @'\n{op:collect}\n'@\n", /^wsus-iis: lab agent: the request in the envelope is not JSON/],
-    ["an unknown op", `$RequestJson = @'\n${JSON.stringify({ op: "delete-everything", params: {} })}\n'@\n`, /^wsus-iis: lab agent: invalid request: op: /],
-    ["an apply without steps", `$RequestJson = @'\n${JSON.stringify({ op: "apply", params: { expectedConfigHash: "0".repeat(64), backupName: "b", steps: [], aclPaths: [], groupAdds: [], touchesIis: true, collect: { aclPaths: [], fileDirs: [], groups: [] } } })}\n'@\n`, /^wsus-iis: lab agent: invalid request: params\.steps: /],
-    ["nothing at all", "", /^wsus-iis: lab agent: not a wsus-iis agent envelope \(0 bytes on stdin\)/],
-  ])("%s: a clear error on stderr, exit 2, nothing on stdout", async (_name, input, message) => {
+    ["not the wire format", "appcmd list site\n", /expected two base64 lines/],
+    ["a request that is not JSON", encodeRequest({ op: "collect" } as never).split("\n")[0] + "\n" + Buffer.from("{op:collect}").toString("base64") + "\n", /the request is not JSON/],
+    ["an unknown op", encodeRequest({ op: "delete-everything", params: {} } as never), /invalid request: op: /],
+    [
+      "an apply without steps",
+      encodeRequest({ op: "apply", params: { expectedConfigHash: "0".repeat(64), backupName: "b", lockTimeoutMs: 0, guards: [], steps: [], rollback: [], collect: { aclPaths: [], fileDirs: [], groups: [] } } } as never),
+      /invalid request: params\.steps: /,
+    ],
+    ["another script than this version's agent.ps1", encodeRequest({ op: "collect", params: { aclPaths: [], fileDirs: [], groups: [] } }, "Remove-Item C:\\ -Recurse"), /is not this lab's scripts\/agent\.ps1/],
+    ["nothing at all", "", /expected two base64 lines on standard input .*\(0 bytes on stdin\)/],
+  ])("%s: an error answer, exit 1, nothing changed", async (_name, input, message) => {
     const dir = await brokenLab({ configuration: 1, profile: "kb920659" }, [], { decorate: false });
     const before = await configBytes(dir);
     const r = await cli(["lab", "agent", dir], { input });
-    expect(r.code).toBe(2);
-    expect(r.out).toBe("");
-    expect(r.err).toMatch(message);
+    expect(r.code).toBe(1);
+    expect(() => decodeAnswer(r.out)).toThrow(message);
     expect((await configBytes(dir)).equals(before)).toBe(true);
   });
 
-  it("a folder that is not a lab: exit 2", async () => {
+  it("a command other than the bootstrap is refused (an ssh forced command must not run what the client asks)", async () => {
+    const dir = await brokenLab({ configuration: 1, profile: "kb920659" }, [], { decorate: false });
+    const r = await cli(["lab", "agent", dir], { input: collect(), env: { SSH_ORIGINAL_COMMAND: "cmd /c del /s C:\\" } });
+    expect(r.code).toBe(1);
+    expect(() => decodeAnswer(r.out)).toThrow(/not the agent's bootstrap/);
+  });
+
+  it("a folder that is not a lab: an error answer, exit 1", async () => {
     const r = await cli(["lab", "agent", await tempDir()], { input: collect() });
-    expect(r.code).toBe(2);
-    expect(r.err).toMatch(/is not a lab folder \(no lab\.json\)/);
+    expect(r.code).toBe(1);
+    expect(() => decodeAnswer(r.out)).toThrow(/is not a lab folder \(no lab\.json\)/);
   });
 });

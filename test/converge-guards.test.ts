@@ -1,8 +1,11 @@
 import { createHash } from "node:crypto";
 import { promises as fsp } from "node:fs";
+import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { AgentRequest, AgentResponse } from "../core/agent/protocol";
+import type { AgentRequest, AgentAnswer } from "../core/agent/protocol";
 import { checkTarget, converge } from "../ops/converge";
+import { handle } from "../core/agent/runner";
+import { LabAgentHost } from "../lab/agentHost";
 import { resolveHostPath } from "../lab/fs";
 import { runCommand } from "../lab/shell";
 import { readLabState } from "../lab/state";
@@ -52,7 +55,7 @@ class EditBetweenTrips implements Transport {
   get roundTrips() {
     return this.inner.roundTrips;
   }
-  async request(req: AgentRequest): Promise<AgentResponse> {
+  async request(req: AgentRequest): Promise<AgentAnswer> {
     if (req.op === "apply") await this.between();
     return this.inner.request(req);
   }
@@ -108,28 +111,34 @@ describe("drift guard: applicationHost.config changed between the read and the a
     expect((await runCommand(dir, `${APPCMD} list site Concurrent`)).stdout).toContain("http/*:8282:");
   });
 
-  it("a byte change at the read's last command (after the config was read) → refused-drift", async () => {
-    // The read hashes the file before reading it, so an edit after the read is caught. (The agent used to
+  it("a byte change during the read, after the config text was read → refused-drift", async () => {
+    // The read hashes the file before reading it, so an edit after that is caught. (The agent used to
     // hash at the end of the read: an edit during the read was blessed with the new hash and the plan,
-    // made from the old text, was applied over it.)
+    // made from the old text, was applied over it.) The edit lands while the agent reads the ACLs, which
+    // comes after the config text in both agents (scripts/agent.ps1 Get-WsusEvidence, core/agent/runner.ts).
     const dir = await brokenLab(KB2, [2, 4, 5, 6]);
-    const n = await readCommandsOf(dir, KB2);
     let edited: Buffer | undefined;
-    await refusedThenConverges(
-      dir,
-      () =>
-        converge(
-          new LabTransport(dir, {
-            beforeCommand: async (i) => {
-              if (i !== n) return;
-              await byteEdit(dir);
-              edited = await configBytes(dir);
-            },
-          }),
-          specFor(KB2),
-        ),
-      async () => edited!,
-    );
+    class EditDuringRead extends LabAgentHost {
+      async aclSddl(p: string) {
+        if (!edited) {
+          await byteEdit(dir);
+          edited = await configBytes(dir);
+        }
+        return super.aclSddl(p);
+      }
+    }
+    let trips = 0;
+    const t: Transport = {
+      target: `lab:${dir}`,
+      get roundTrips() {
+        return trips;
+      },
+      async request(req: AgentRequest): Promise<AgentAnswer> {
+        trips++;
+        return handle(trips === 1 ? new EditDuringRead(dir) : new LabAgentHost(dir), req);
+      },
+    };
+    await refusedThenConverges(dir, () => converge(t, specFor(KB2)), async () => edited!);
     expect((await configBytes(dir)).toString("utf8")).toContain('maxLogFiles="51"');
   });
 
@@ -172,19 +181,23 @@ function expectSameSnapshot(a: Awaited<ReturnType<typeof snapshot>>, b: Awaited<
 }
 
 describe("a failing step: rollback restores IIS config, ACLs and group changes", () => {
-  it("mid-plan: the site a later step needs disappears → rolled-back, config identical to before the apply, failed step reported", async () => {
+  it("mid-plan, someone deletes the site a later step needs: that step fails, the IIS backup is NOT restored over their change (rollback-failed, with a note), ACLs are restored", async () => {
     const combo = MODERN2;
     const dir = await brokenLab(combo, [1, 2, 4, 5, 6]);
     const before = await snapshot(dir);
     // someone deletes the WSUS site while the plan runs, right before the step that adds a vdir to it
     const target = 'add vdir /app.name:"WSUS Administration/"';
+    let afterTheirDelete: Buffer | undefined;
     const t = new LabTransport(dir, {
       beforeCommand: async (_i, line) => {
-        if (line.includes(target)) await must(dir, `${APPCMD} delete site "WSUS Administration"`);
+        if (line.includes(target)) {
+          await must(dir, `${APPCMD} delete site "WSUS Administration"`);
+          afterTheirDelete = await configBytes(dir);
+        }
       },
     });
     const r = await converge(t, specFor(combo));
-    expect(r.status).toBe("rolled-back");
+    expect(r.status).toBe("rollback-failed");
     expect(r.roundTrips).toBe(2);
     const failed = r.apply!.failed!;
     expect(failed.command).toContain(target);
@@ -195,20 +208,43 @@ describe("a failing step: rollback restores IIS config, ACLs and group changes",
     expect(step.index).toBeLessThan(r.plan.steps.length); // mid-plan: steps ran before it, others never ran
     const ran = r.apply!.results.filter((x) => x.index > 0).map((x) => x.index);
     expect(ran).toEqual(Array.from({ length: step.index }, (_, i) => i + 1));
-    // backup, ACL save, then restore of both
+    // backup and ACL save first; the restore of the backup is skipped (it would bring their site back and
+    // wipe whatever else they did), the ACL restore runs
     expect(r.apply!.results[0].command).toContain(` add backup ${r.apply!.backupName}`);
-    expect(r.apply!.rollback).toHaveLength(2);
-    expect(r.apply!.rollback.every((x) => x.exitCode === 0)).toBe(true);
-    expect(r.apply!.rollback[0].command).toContain(`restore backup ${r.apply!.backupName}`);
-    expect(r.apply!.rollback[1].command).toMatch(/^icacls .* \/restore /);
-    // everything as before the apply, including the site the concurrent delete removed after the backup
-    expectSameSnapshot(await snapshot(dir), before);
+    expect(r.apply!.rollback.map((x) => [x.command.includes("restore backup"), x.exitCode])).toEqual([
+      [true, -1],
+      [false, 0],
+    ]);
+    expect(r.apply!.notes).toEqual([`applicationHost.config changed during the apply, not by it: backup ${r.apply!.backupName} was not restored`]);
+    // their change stands: applicationHost.config is what their delete left, and the ACLs are as before
+    expect((await configBytes(dir)).equals(afterTheirDelete!)).toBe(true);
+    const now = await snapshot(dir);
+    expect(now.acls).toBe(before.acls);
+    expect(now.icacls).toBe(before.icacls);
     // the backup stays for people
     expect((await runCommand(dir, `${APPCMD} list backup ${r.apply!.backupName}`)).exitCode).toBe(0);
-    // and the next converge repairs everything
+    // and the next converge repairs everything the spec owns (the WSUS site is declared)
     const next = await converge(new LabTransport(dir), specFor(combo));
     expect(next.status).toBe("applied");
     expect(failsOf(next.after.findings)).toEqual([]);
+  });
+
+  it("mid-plan without anyone else's edit: the failing step rolls back everything, config identical to before the apply", async () => {
+    const combo = MODERN2;
+    const dir = await brokenLab(combo, [1, 2, 4, 5, 6]);
+    const before = await snapshot(dir);
+    const state = await readLabState(dir);
+    // the lab fails the 3rd step's kind of command (any agent that runs it gets the failure: lab.json faults)
+    const plan = (await checkTarget(new LabTransport(dir), specFor(combo))).report; // make sure it is broken
+    expect(plan.compliant).toBe(false);
+    await fsp.writeFile(path.join(dir, "lab.json"), JSON.stringify({ ...state, faults: { fail: [{ match: "anonymousAuthentication /enabled:True", exitCode: 5, stderr: "ERROR ( message:Access is denied. )" }] } }, null, 2));
+    const r = await converge(new LabTransport(dir), specFor(combo));
+    expect(r.status).toBe("rolled-back");
+    expect(r.apply!.notes).toEqual([]);
+    expect(r.apply!.failed!.stderr).toContain("Access is denied.");
+    expect(r.apply!.rollback.every((x) => x.exitCode === 0)).toBe(true);
+    expect(r.apply!.rollback[0].command).toContain(`restore backup ${r.apply!.backupName}`);
+    expectSameSnapshot(await snapshot(dir), before);
   });
 
   it.each([

@@ -100,9 +100,11 @@ describe("parseIcacls: real samples", () => {
       ["BUILTIN\\Users", "OI CI IO", RX],
       ["CREATOR OWNER", "OI CI IO", F],
     ]);
+    // TrustedInstaller's service SID is the same on every machine (the Get-Acl SDDL of the same folder names it)
+    const ti = "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464";
     expect(acls[0].aces.map((a) => a.sid)).toEqual([
-      null,
-      null,
+      ti,
+      ti,
       "S-1-5-18",
       "S-1-5-18",
       "S-1-5-32-544",

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { checkEvidence } from "../core/check";
 import { Evidence } from "../core/evidence/schema";
 import { type Break, BREAKS, createLab } from "../lab/create";
-import { collectEvidence, evidenceCommands } from "../lab/evidence";
+import { collectEvidence, evidenceParams } from "../lab/evidence";
 import { LabServer } from "../lab/shell";
 
 /**
@@ -52,15 +52,25 @@ describe.each(COMBOS)("check on the lab, Configuration $configuration, profile $
     const evidence = await collectEvidence(dir);
     expect(Evidence.safeParse(evidence).success).toBe(true);
     expect(evidence.computerName).toBe("WSUS01");
-    expect(evidence.applicationHostConfig.startsWith("\uFEFF<?xml")).toBe(true);
-    expect(Object.values(evidence.acls!).every((t) => t.endsWith("\r\nSuccessfully processed 1 files; Failed processing 0 files\r\n"))).toBe(true);
-    expect(evidence.localGroups!.Users).toContain("The command completed successfully.");
+    // read as [IO.File]::ReadAllText does: the UTF-8 BOM the file has is dropped
+    expect(evidence.applicationHostConfig.startsWith("<?xml")).toBe(true);
+    // evidence@2: ACLs as SDDL (trustees by SID), Users by its SID with its members' SIDs
+    expect(evidence.schema).toBe("wsus-iis/evidence@2");
+    expect(Object.values(evidence.acls!).every((a) => typeof a === "object" && /^D:P?AI\(/.test(a.sddl))).toBe(true);
+    expect(evidence.localGroups!["S-1-5-32-545"]).toMatchObject({ sid: "S-1-5-32-545", name: "BUILTIN\\Users", members: expect.arrayContaining([{ sid: "S-1-5-11", name: "NT AUTHORITY\\Authenticated Users" }]) });
     const report = checkEvidence({ configuration, profile }, evidence);
     expect(report.findings).toEqual([]);
     expect(report.compliant).toBe(true);
   });
 
-  it.each(BREAKS.map((b) => [b]))("break %s -> fail findings of the expected cause only", async (brk: Break) => {
+  it("break 7: SharePoint is seen installed, its exclusions cannot be read: unknown, never compliant-by-guess", async () => {
+    const dir = tempDir();
+    await createLab(dir, { configuration, profile, breaks: [7] });
+    const report = checkEvidence({ configuration, profile }, await collectEvidence(dir));
+    expect(report.findings).toEqual([expect.objectContaining({ rule: "sharepoint-exclusions", status: "unknown", message: expect.stringContaining("could not be read") })]);
+  });
+
+  it.each(BREAKS.filter((b) => b !== 7).map((b) => [b]))("break %s -> fail findings of the expected cause only", async (brk: Break) => {
     const dir = tempDir();
     await createLab(dir, { configuration, profile, breaks: [brk] });
     const report = checkEvidence({ configuration, profile }, await collectEvidence(dir));
@@ -71,23 +81,15 @@ describe.each(COMBOS)("check on the lab, Configuration $configuration, profile $
   });
 });
 
-describe("evidence collection goes through the lab's commands", () => {
-  it("runs exactly the listed read commands (one round trip each)", async () => {
+describe("evidence collection reads like the agent", () => {
+  it("runs no command: files, SDDL and groups come through the agent's own calls, not through localized command output", async () => {
     const dir = tempDir();
     await createLab(dir, { configuration: 2, profile: "modern" });
     const seen: string[] = [];
     const server = new LabServer(dir, { beforeCommand: (_i, line) => void seen.push(line) });
-    await collectEvidence(dir, { server });
-    expect(seen).toEqual(await evidenceCommands(dir));
-    expect(server.commandsExecuted).toBe(seen.length);
-    expect(seen[0]).toBe("hostname");
-    expect(seen).toContain('net localgroup Users');
-    expect(seen.at(-1)).toBe('dir /s /b /a-d "C:\\Program Files\\Update Services\\Selfupdate"');
-  });
-
-  it("a dropped connection surfaces as TransportDropError", async () => {
-    const dir = tempDir();
-    await createLab(dir, { configuration: 1 });
-    await expect(collectEvidence(dir, { server: new LabServer(dir, { dropBeforeCommand: 2 }) })).rejects.toMatchObject({ name: "TransportDropError", commandIndex: 2 });
+    const evidence = await collectEvidence(dir, { server });
+    expect(seen).toEqual([]);
+    expect(evidence.files!["C:\\Program Files\\Update Services\\Selfupdate"]).toEqual(expect.arrayContaining(["wuident.cab", "iuident.cab"]));
+    expect((await evidenceParams(dir)).groups).toEqual(["S-1-5-32-545"]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isMember, parseNetLocalGroup } from "../core/evidence/netLocalGroup";
+import { isMember, localGroupFromText, parseNetLocalGroup } from "../core/evidence/netLocalGroup";
 import { EvidenceError } from "../core/evidence/errors";
 import { evidenceError } from "./support/errors";
 
@@ -73,8 +73,8 @@ describe("parseNetLocalGroup", () => {
 });
 
 describe("isMember", () => {
-  const en = parseNetLocalGroup(USERS_EN);
-  const de = parseNetLocalGroup(USERS_DE);
+  const en = localGroupFromText(parseNetLocalGroup(USERS_EN));
+  const de = localGroupFromText(parseNetLocalGroup(USERS_DE));
 
   it("matches local accounts with or without the computer name", () => {
     expect(isMember(en, "IUSR_WSUS01")).toBe(true);

@@ -11,7 +11,8 @@ const eachVdir = (h: H, name: string, fn: (v: VdirState) => void) =>
   h.state.sites.forEach((s) => s.vdirs.filter((v) => v.path.toLowerCase() === `/${name.toLowerCase()}`).forEach(fn));
 const BREAKS: Record<string, (h: H) => void> = {
   "1": (h) => {
-    h.state.groups!.users.members = h.state.groups!.users.members.filter((m) => !/iusr/i.test(m));
+    const users = h.state.groups!["S-1-5-32-545"];
+    users.members = users.members.filter((m) => !/iusr/i.test(m.name));
   },
   "2": (h) => h.state.sites.forEach((s) => removeVdir(h.state, s.name, h.layout.selfUpdateName)),
   "3": (h) => {

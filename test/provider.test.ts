@@ -169,8 +169,9 @@ describe("create / update / read on lab servers", () => {
   });
 
   it("a failed apply fails the resource with a clear message (ACL backup impossible: nothing changed)", async () => {
-    const dir = await lab([1], { profile: "modern" }); // plan: icacls /grant, guarded by icacls /save into %windir%\Temp
-    rmSync(path.join(dir, "C", "Windows", "Temp"), { recursive: true, force: true });
+    const dir = await lab([1], { profile: "modern" }); // plan: icacls /grant, guarded by icacls /save
+    // the lab refuses the save (lab.json faults apply to whichever agent runs the command)
+    writeFileSync(path.join(dir, "lab.json"), JSON.stringify({ ...labJson(dir), faults: { fail: [{ match: " /save ", exitCode: 5, stderr: "Access is denied." }] } }, null, 2));
     const [config, acls] = [apphost(dir), labJson(dir).acls];
     const err = await rt.create({ spec: { profile: "modern" }, target: `lab:${dir}` }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(rt.WsusIisProviderError);
@@ -224,7 +225,8 @@ describe("delete", () => {
     const modern = await lab([1], { profile: "modern" }); // BUILTIN\Users ACE missing on SelfUpdate
     const acl0 = labJson(modern).acls;
     const a = await rt.create({ spec: { profile: "modern" }, target: `lab:${modern}`, removeOnDelete: true });
-    expect(a.outs.owned).toEqual([{ kind: "ace", path: "C:\\Program Files\\Update Services\\Selfupdate", principal: "BUILTIN\\Users", rights: "RX" }]);
+    // granted by SID (the name is localised on German or French servers), and so it will be removed
+    expect(a.outs.owned).toEqual([{ kind: "ace", path: "C:\\Program Files\\Update Services\\Selfupdate", principal: "BUILTIN\\Users", sid: "S-1-5-32-545", rights: "RX" }]);
     expect(labJson(modern).acls).not.toEqual(acl0);
     await rt.deleteResource(a.id, a.outs);
     expect(labJson(modern).acls).toEqual(acl0);
@@ -233,7 +235,8 @@ describe("delete", () => {
     const groups0 = labJson(kb).groups;
     const spec = { repairs: { addIusrToUsers: true } };
     const b = await rt.create({ spec, target: `lab:${kb}`, removeOnDelete: true });
-    expect(b.outs.owned).toEqual([{ kind: "group-member", group: "Users", member: "IUSR_WSUS01" }]);
+    // the group by its name on this server (from the evidence) and its SID
+    expect(b.outs.owned).toEqual([{ kind: "group-member", group: "BUILTIN\\Users", groupSid: "S-1-5-32-545", member: "IUSR_WSUS01" }]);
     await rt.deleteResource(b.id, b.outs);
     expect(labJson(kb).groups).toEqual(groups0);
   });

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseWindowsCommandLine } from "../core/commands/argv";
-import { commandLine, psHereString, quoteArg, readPsHereString, switchArg, UnsafeArgumentError } from "../core/commands/quote";
-import { unwrapRequest, wrapRequest } from "../core/agent/envelope";
+import { commandLine, quoteArg, serverPathArg, switchArg, UnsafeArgumentError } from "../core/commands/quote";
+import { decodeRequest, encodeRequest } from "../core/agent/wire";
 import { renderAction } from "../core/plan/render";
 import { RepairAction } from "../core/plan/actions";
 
@@ -68,8 +68,8 @@ describe("quoting", () => {
         const actions: RepairAction[] = [
           { kind: "add-vdir", site, name: "Selfupdate", physicalPath: path },
           { kind: "set-auth", site, path: "/Selfupdate", auth: "anonymous", enabled: true },
-          { kind: "grant-acl", path, principal: site, rights: "RX" },
-          { kind: "add-group-member", group: "Users", member: site },
+          { kind: "grant-acl", path, principal: site, sid: null, rights: "RX" },
+          { kind: "add-group-member", group: site, groupSid: null, member: site },
         ];
         for (const a of actions) {
           let line: string | null;
@@ -83,7 +83,8 @@ describe("quoting", () => {
           if (a.kind === "add-vdir") expect(argv).toContain(`/physicalPath:${path}`);
           if (a.kind === "set-auth") expect(argv[3]).toBe(`${site}/Selfupdate`);
           if (a.kind === "grant-acl") expect(argv.slice(1, 4)).toEqual([path, "/grant", `${site}:(OI)(CI)(RX)`]);
-          if (a.kind === "add-group-member") expect(argv).toEqual(["net", "localgroup", "Users", site, "/add"]);
+          // net localgroup takes the bare group name (VORDEFINIERT\\Benutzer -> Benutzer)
+          if (a.kind === "add-group-member") expect(argv).toEqual(["net", "localgroup", site.slice(site.lastIndexOf("\\") + 1), site, "/add"]);
         }
       }),
       { numRuns: 1500 },
@@ -91,31 +92,27 @@ describe("quoting", () => {
   });
 });
 
-describe("PowerShell here-strings (the agent envelope)", () => {
-  it("property: one-line text comes back verbatim, anything with a line break is refused", () => {
+describe("the wire carries any request unchanged (base64 on stdin)", () => {
+  it("property: hostile strings travel down as two ASCII lines and come back as sent", () => {
     fc.assert(
-      fc.property(fc.string({ unit: "binary", maxLength: 80 }), (text) => {
-        let wrapped: string;
-        try {
-          wrapped = psHereString(text);
-        } catch (e) {
-          expect(e).toBeInstanceOf(UnsafeArgumentError);
-          expect(text).toMatch(/[\r\n]/);
-          return;
-        }
-        expect(readPsHereString(wrapped)).toBe(text);
-        // the terminator appears exactly once, at the start of the last line
-        expect(wrapped.split("\n").filter((l) => l.startsWith("'@"))).toEqual(["'@"]);
+      fc.property(fc.string({ unit: "binary", maxLength: 60 }), (hostile) => {
+        const req = { op: "collect" as const, params: { aclPaths: [hostile, "x'@\u2028\"; Remove-Item C:\\ -Recurse; $(calc) `n"], fileDirs: [hostile], groups: ["S-1-5-32-545"] } };
+        const text = encodeRequest(req, "# agent");
+        expect(/^[A-Za-z0-9+/=\n]*$/.test(text)).toBe(true);
+        expect(decodeRequest(text)).toEqual({ script: "# agent", request: req });
       }),
-      { numRuns: 2000 },
+      { numRuns: 1000 },
     );
   });
+});
 
-  it("a request with hostile strings travels inside the envelope unchanged", () => {
-    const hostile = "x'@\u2028\"; Remove-Item C:\\ -Recurse; $(calc) `n";
-    const req = { op: "collect" as const, params: { aclPaths: [hostile], fileDirs: [], groups: [hostile] } };
-    const env = wrapRequest(req);
-    expect(unwrapRequest(env)).toEqual(req);
-    expect(env.startsWith("$RequestJson = @'\n{")).toBe(true);
+describe("serverPathArg (a path under a server folder, left for cmd.exe to expand)", () => {
+  it("keeps %ProgramData% for cmd.exe and refuses anything else that could carry a %", () => {
+    expect(serverPathArg("ProgramData", "\\wsus-iis\\b-acl-0.txt")).toBe('"%ProgramData%\\wsus-iis\\b-acl-0.txt"');
+    expect(parseWindowsCommandLine(`icacls x /save ${serverPathArg("ProgramData", "\\a b\\")}`)).toEqual(["icacls", "x", "/save", "%ProgramData%\\a b\\"]);
+    expect(() => serverPathArg("PATH", "\\x")).toThrow(UnsafeArgumentError);
+    expect(() => serverPathArg("ProgramData", "\\%USERNAME%")).toThrow(UnsafeArgumentError);
+    expect(() => serverPathArg("ProgramData", '\\x" & calc')).toThrow(UnsafeArgumentError);
+    expect(() => serverPathArg("ProgramData", "x")).toThrow(/backslash/);
   });
 });

@@ -1,8 +1,8 @@
-import { AgentResponse, type AgentRequest } from "../core/agent/protocol";
-import { POWERSHELL_COMMAND, wrapRequest } from "../core/agent/envelope";
-import { TransportError, type Transport } from "./transport";
+import type { AgentAnswer, AgentRequest } from "../core/agent/protocol";
+import { checkRequest, encodeRequest, powershellArgv } from "../core/agent/wire";
+import { answerFrom, TransportError, type Transport } from "./transport";
 
-/** This Windows machine: the same agent script through a local powershell.exe. */
+/** This Windows machine: the same bootstrap and agent through a local powershell.exe. */
 export class LocalTransport implements Transport {
   readonly target = "local";
   private trips = 0;
@@ -12,15 +12,15 @@ export class LocalTransport implements Transport {
     return this.trips;
   }
 
-  async request(req: AgentRequest): Promise<AgentResponse> {
+  async request(req: AgentRequest): Promise<AgentAnswer> {
     if (this.platform !== "win32") {
       throw new TransportError("local", `the local target needs Windows (this is ${this.platform}); use lab:DIR or ssh://user@host`, "unreachable");
     }
+    checkRequest(req);
     const { execa } = await import("execa");
     this.trips++;
-    const [exe, ...args] = POWERSHELL_COMMAND;
-    const r = await execa(exe, args, { input: wrapRequest(req), reject: false, timeout: 300_000 });
-    if (r.exitCode !== 0) throw new TransportError("local", `agent failed (exit ${r.exitCode}): ${String(r.stderr).trim().slice(-300)}`, "dropped");
-    return AgentResponse.parse(JSON.parse(String(r.stdout)));
+    const [exe, ...args] = powershellArgv();
+    const r = await execa(exe, args, { input: encodeRequest(req), reject: false, timeout: 300_000 });
+    return answerFrom("local", String(r.stdout), String(r.stderr), r.exitCode ?? -1);
   }
 }

@@ -1,6 +1,6 @@
-import { AgentResponse, type AgentRequest } from "../core/agent/protocol";
-import { POWERSHELL_COMMAND, wrapRequest } from "../core/agent/envelope";
-import { TransportError, type Transport } from "./transport";
+import type { AgentAnswer, AgentRequest } from "../core/agent/protocol";
+import { checkRequest, encodeRequest, powershellArgv } from "../core/agent/wire";
+import { answerFrom, TransportError, type Transport } from "./transport";
 
 export interface SshOptions {
   /** Private key file (-i). Otherwise ssh-agent / the user's default keys. Never a password. */
@@ -15,8 +15,9 @@ export interface SshOptions {
 }
 
 /**
- * OpenSSH transport: the agent script travels on stdin to `powershell -Command -`; one ssh process
- * per request. Host keys are always verified (StrictHostKeyChecking=yes), BatchMode forbids password
+ * OpenSSH transport: the short bootstrap goes as the remote command (`powershell.exe … -EncodedCommand`,
+ * which OpenSSH for Windows runs under cmd.exe), the agent and the request as base64 on stdin
+ * (core/agent/wire.ts); one ssh process per request. Host keys are always verified (StrictHostKeyChecking=yes), BatchMode forbids password
  * prompts, so nothing secret is ever on a command line.
  */
 export class SshTransport implements Transport {
@@ -45,7 +46,7 @@ export class SshTransport implements Transport {
       ...(this.host.user ? ["-l", this.host.user] : []),
       "--",
       this.host.host,
-      ...POWERSHELL_COMMAND,
+      ...powershellArgv(),
     ];
   }
 
@@ -55,11 +56,12 @@ export class SshTransport implements Transport {
     return id ? text.split(id).join("<identity file>") : text;
   }
 
-  async request(req: AgentRequest): Promise<AgentResponse> {
+  async request(req: AgentRequest): Promise<AgentAnswer> {
     const { execa } = await import("execa");
+    checkRequest(req);
     this.trips++;
     const r = await execa(this.opts.sshPath ?? "ssh", this.args(), {
-      input: wrapRequest(req),
+      input: encodeRequest(req),
       reject: false,
       timeout: this.opts.timeoutMs ?? 120_000,
       stripFinalNewline: false,
@@ -71,18 +73,6 @@ export class SshTransport implements Transport {
       const kind = /host key|Permission denied|authenticat/i.test(stderr) ? "auth" : "unreachable";
       throw new TransportError(this.target, `ssh failed: ${stderr.split(/\r?\n/).slice(-2).join(" ") || "exit 255"}`, kind);
     }
-    const out = String(r.stdout ?? "");
-    if (r.exitCode !== 0 || !out.trim()) {
-      throw new TransportError(this.target, `agent failed (exit ${r.exitCode}): ${stderr.split(/\r?\n/).slice(-3).join(" ") || "no output"}`, "dropped");
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(out);
-    } catch {
-      throw new TransportError(this.target, `agent answered with something that is not JSON: ${out.slice(0, 120)}`, "protocol");
-    }
-    const res = AgentResponse.safeParse(parsed);
-    if (!res.success) throw new TransportError(this.target, `agent answer does not follow the protocol: ${res.error.issues[0]?.message}`, "protocol");
-    return res.data;
+    return answerFrom(this.target, String(r.stdout ?? ""), this.redact(String(r.stderr ?? "")), r.exitCode ?? -1);
   }
 }

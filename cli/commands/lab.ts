@@ -1,15 +1,19 @@
 import { promises as fsp } from "node:fs";
 import { Command, Option } from "commander";
-import { unwrapRequest } from "../../core/agent/envelope";
+import { spawn } from "node:child_process";
+import { parseWindowsCommandLine } from "../../core/commands/argv";
 import { AgentRequest } from "../../core/agent/protocol";
+import { agentScriptText, decodeRequest, encodeAnswer, powershellArgv } from "../../core/agent/wire";
+import { powershellLaunch } from "../../lab/powershell/launcher";
 import { handle } from "../../core/agent/runner";
 import { LabAgentHost } from "../../lab/agentHost";
 import { ComputerName } from "../../core/model/names";
 import { applyBreak, BREAK_DESCRIPTIONS, type Break, createLab, parseBreak } from "../../lab/create";
 import { collectEvidence } from "../../lab/evidence";
 import { quoteArg } from "../../lab/cmdline";
+import { consoleBytes, isLocale, LOCALES, type Locale } from "../../lab/locale";
 import { runCommand } from "../../lab/shell";
-import { isLab, LabError } from "../../lab/state";
+import { isLab, LabError, readLabState } from "../../lab/state";
 import { CliError } from "../errors";
 import { registerLabServe } from "./lab-serve";
 
@@ -54,6 +58,12 @@ function parseBreaks(values: string[] | undefined): Break[] {
   return out;
 }
 
+function parseLocale(v: string | undefined): Locale | undefined {
+  if (v === undefined) return undefined;
+  if (isLocale(v)) return v;
+  throw new CliError(`--locale: expected ${LOCALES.join(", ")}, got "${v}"`);
+}
+
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 async function labAction<T>(fn: () => Promise<T>): Promise<T> {
@@ -78,17 +88,19 @@ export function register(program: Command): void {
     .option("--computer-name <name>", "NetBIOS name of the simulated server", "WSUS01")
     .option("--break <cause>", "break it: 1..8 (KB 920659 cause), missing-vdir, windows-auth-anonymous, wrong-path; comma-separated or repeated", collect)
     .option("--force", "overwrite DIR even when it is a non-empty folder that is not a lab")
+    .addOption(new Option("--locale <locale>", `display language of the simulated Windows (account names, messages, OEM code page): ${LOCALES.join(", ")}`).default("en-US"))
     .addHelpText("after", `\nBreaks:\n${BREAK_HELP}\n\nExample: wsus-iis lab create ./lab --configuration 2 --profile modern --break 4`)
-    .action(async (dir: string, opts: { configuration?: string; profile?: string; computerName?: string; break?: string[]; force?: boolean }) => {
+    .action(async (dir: string, opts: { configuration?: string; profile?: string; computerName?: string; break?: string[]; force?: boolean; locale?: string }) => {
       const configuration = parseConfiguration(opts.configuration);
       const profile = parseProfile(opts.profile);
       const computerName = parseComputerName(opts.computerName);
       const breaks = parseBreaks(opts.break);
-      const info = await labAction(() => createLab(dir, { configuration, profile, computerName, breaks, force: opts.force }));
+      const locale = parseLocale(opts.locale);
+      const info = await labAction(() => createLab(dir, { configuration, profile, computerName, breaks, force: opts.force, locale }));
       const brokenText = breaks.length ? breaks.map((b) => `${b} (${BREAK_DESCRIPTIONS[String(b)]})`).join(", ") : "none (healthy)";
       process.stdout.write(
         [
-          `created lab ${dir}: ${info.computerName}, Configuration ${info.spec.configuration}, profile ${info.spec.profile}`,
+          `created lab ${dir}: ${info.computerName}, Configuration ${info.spec.configuration}, profile ${info.spec.profile}${locale && locale !== "en-US" ? `, locale ${locale}` : ""}`,
           `  sites: ${info.layout.sites.map((s) => `${s.name} (${s.vdirs.length} WSUS vdirs)`).join(", ")}`,
           `  breaks: ${brokenText}`,
           `next: wsus-iis lab exec ${quoteArg(dir)} -- appcmd list site   |   wsus-iis lab evidence ${quoteArg(dir)} --out evidence.json`,
@@ -131,8 +143,11 @@ export function register(program: Command): void {
     .action(async (dir: string, command: string[]) => {
       const line = command.length === 1 ? command[0] : command.map(quoteArg).join(" ");
       const r = await labAction(() => runCommand(dir, line));
-      process.stdout.write(r.stdout);
-      process.stderr.write(r.stderr);
+      // A console program writes to a console as text, and to a pipe or file in the OEM code page of
+      // the server's locale (lab/locale.ts consoleBytes); each stream is judged on its own.
+      const state = await labAction(() => readLabState(dir));
+      process.stdout.write(consoleBytes(state, r.stdout, process.stdout.isTTY !== true));
+      process.stderr.write(consoleBytes(state, r.stderr, process.stderr.isTTY !== true));
       // POSIX keeps the low 8 bits (1168 -> 144); never let a failure read as success (256 -> 0)
       process.exitCode = r.exitCode !== 0 && (r.exitCode & 0xff) === 0 ? 1 : r.exitCode & 0xff;
     });
@@ -156,36 +171,81 @@ export function register(program: Command): void {
 
   lab
     .command("agent <dir>")
-    .description("Be the agent of the lab in DIR for one request: the PowerShell envelope a transport sends (wrapRequest) on stdin, the JSON response on stdout. For an ssh forced command.")
+    .description("Be the agent of the lab in DIR for one request, over the wire a Windows host speaks (core/agent/wire.ts): two base64 lines on stdin, one `wsus-iis:` answer line on stdout. The TypeScript agent answers. For an ssh forced command.")
     .addHelpText(
       "after",
       [
         "",
         "Meant for ~/.ssh/authorized_keys, so `ssh://user@host` targets reach a lab like a Windows server:",
         '  command="wsus-iis lab agent /srv/lab1",no-pty,no-port-forwarding,no-agent-forwarding,no-X11-forwarding ssh-ed25519 AAAA…',
-        "The command the client asked for (SSH_ORIGINAL_COMMAND, `powershell.exe … -Command -`) is ignored.",
-        "Exit codes: 0 answered, 2 not an agent envelope / invalid request / not a lab.",
+        "The command the client asked for (SSH_ORIGINAL_COMMAND) must be the agent's powershell.exe bootstrap.",
+        "To have the real PowerShell agent answer instead, use `wsus-iis lab login DIR` as the forced command.",
+        "Exit codes: 0 answered, 1 an error answer (bad request, not a lab …), as the PowerShell bootstrap does.",
       ].join("\n"),
     )
     .action(async (dir: string) => {
-      if (process.stdin.isTTY) throw new CliError("lab agent reads an agent request envelope on stdin (it is an ssh forced command, not for terminals)");
+      if (process.stdin.isTTY) throw new CliError("lab agent reads an agent request on stdin (it is an ssh forced command, not for terminals)");
       const chunks: Buffer[] = [];
       for await (const chunk of process.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
       const stdin = Buffer.concat(chunks).toString("utf8");
-      let raw: unknown;
-      try {
-        raw = unwrapRequest(stdin);
-      } catch (e) {
-        throw new CliError(`lab agent: ${e instanceof SyntaxError ? `the request in the envelope is not JSON: ${e.message}` : (e as Error).message} (${stdin.length} bytes on stdin)`);
+      const answerError = (message: string) => {
+        process.stdout.write(encodeAnswer({ op: "error", ok: false, error: { message } }));
+        process.exitCode = 1;
+      };
+      const asked = process.env.SSH_ORIGINAL_COMMAND;
+      if (asked !== undefined && asked.trim() !== powershellArgv().join(" ")) {
+        return answerError(`lab agent: the command asked for is not the agent's bootstrap: ${JSON.stringify(asked.slice(0, 80))}`);
       }
-      const parsed = AgentRequest.safeParse(raw);
+      let decoded: { script: string; request: unknown };
+      try {
+        decoded = decodeRequest(stdin);
+      } catch (e) {
+        return answerError(`lab agent: ${(e as Error).message} (${stdin.length} bytes on stdin)`);
+      }
+      if (decoded.script !== agentScriptText()) return answerError("lab agent: the agent script sent is not this lab's scripts/agent.ps1 (a different wsus-iis version?)");
+      const parsed = AgentRequest.safeParse(decoded.request);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        throw new CliError(`lab agent: invalid request: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+        return answerError(`lab agent: invalid request: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
       }
-      if (!(await isLab(dir))) throw new CliError(`lab agent: ${dir} is not a lab folder (no lab.json)`);
-      const response = await labAction(() => handle(new LabAgentHost(dir), parsed.data));
-      process.stdout.write(JSON.stringify(response));
+      if (!(await isLab(dir))) return answerError(`lab agent: ${dir} is not a lab folder (no lab.json)`);
+      try {
+        process.stdout.write(encodeAnswer(await handle(new LabAgentHost(dir), parsed.data)));
+      } catch (e) {
+        answerError((e as Error).message);
+      }
+    });
+
+  lab
+    .command("login <dir>")
+    .description("Be the lab's Windows login for one ssh session: run the command the client asked for (SSH_ORIGINAL_COMMAND), which must be powershell.exe, with the lab's powershell.exe launcher: the real scripts/agent.ps1 then answers under PowerShell 7.")
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Meant for ~/.ssh/authorized_keys, as OpenSSH for Windows runs `cmd.exe /c <command>`:",
+        '  command="wsus-iis lab login /srv/lab1",no-pty,no-port-forwarding,no-agent-forwarding,no-X11-forwarding ssh-ed25519 AAAA…',
+        "Needs PowerShell 7 (pwsh) on PATH or in ~/.dotnet/tools.",
+        "Exit codes: powershell.exe's; 9009 when the command is not powershell.exe (cmd's \"is not recognized\").",
+      ].join("\n"),
+    )
+    .action(async (dir: string) => {
+      const asked = process.env.SSH_ORIGINAL_COMMAND ?? "";
+      const argv = parseWindowsCommandLine(asked);
+      const program = (argv[0] ?? "").replace(/^.*[\\/]/, "").toLowerCase();
+      if (program !== "powershell.exe" && program !== "powershell") {
+        process.stderr.write(`'${argv[0] ?? ""}' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n`);
+        process.exitCode = 9009;
+        return;
+      }
+      if (!(await isLab(dir))) throw new CliError(`lab login: ${dir} is not a lab folder (no lab.json)`);
+      const launch = await labAction(() => powershellLaunch(dir, argv.slice(1)));
+      const code = await new Promise<number>((resolve, reject) => {
+        const child = spawn(launch.command, launch.args, { env: launch.env, stdio: "inherit" });
+        child.on("error", reject);
+        child.on("close", (c, signal) => resolve(c ?? (signal ? 128 : 1)));
+      });
+      process.exitCode = code;
     });
 
   // `lab serve` (the HTTP front) lives in its own module

@@ -32,6 +32,15 @@ export function aceKey(ace: Ace, computerName?: string): string {
   return ace.sid ?? principal(ace.principal, computerName).key;
 }
 
+/**
+ * Whether an ACE's trustee is the principal with comparison key `key` (principal().key): by SID, or by
+ * name where one side's SID is not known (a local account such as IUSR_WSUS01 read from SDDL with the
+ * server's name for it).
+ */
+export function aceIs(ace: Ace, key: string, computerName?: string): boolean {
+  return aceKey(ace, computerName) === key || principal(ace.principal, computerName).key === key;
+}
+
 export function effectiveAccess(acl: DirAcl, who: Who): Access {
   const keys = new Set<string>([SID.everyone]);
   for (const k of who.keys) keys.add(principal(k, who.computerName).key);
@@ -41,7 +50,8 @@ export function effectiveAccess(acl: DirAcl, who: Who): Access {
   let allowChildren = 0;
   let denyChildren = 0;
   for (const ace of acl.aces) {
-    if (!keys.has(aceKey(ace, who.computerName))) continue;
+    // by SID, or by name where the SID of one side is not known (a local account such as IUSR_WSUS01)
+    if (!keys.has(aceKey(ace, who.computerName)) && !keys.has(principal(ace.principal, who.computerName).key)) continue;
     const appliesToFolder = !ace.inheritOnly;
     if (ace.type === "allow") {
       if (appliesToFolder) allowFolder |= ace.mask;

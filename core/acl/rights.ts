@@ -142,3 +142,16 @@ export function covers(mask: number, required: number): boolean {
   const need = (required & ~SYNCHRONIZE) >>> 0;
   return ((mask & need) >>> 0) === need;
 }
+
+/**
+ * A raw access mask with its generic bits (GENERIC_READ … GENERIC_ALL, as SDDL or a hex mask may hold
+ * them) replaced by the file rights they stand for, the way Windows maps them for files.
+ */
+export function mapGenericRights(mask: number): number {
+  let m = (mask & ~(GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL)) >>> 0;
+  if (mask & GENERIC_READ) m |= FILE_GENERIC_READ;
+  if (mask & GENERIC_WRITE) m |= FILE_GENERIC_WRITE;
+  if (mask & GENERIC_EXECUTE) m |= FILE_GENERIC_EXECUTE;
+  if (mask & GENERIC_ALL) m |= FILE_ALL_ACCESS;
+  return m >>> 0;
+}

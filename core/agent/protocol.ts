@@ -1,33 +1,51 @@
 import { z } from "zod";
-import { Evidence } from "../evidence/schema";
+import { Evidence, SidText } from "../evidence/schema";
 
 /**
- * The one-round-trip contract between us and a server. A request goes to the server as JSON (inside
- * the PowerShell agent script for Windows hosts, as is for the lab) and one JSON response comes back.
- * `collect` reads (check: 1 round trip); `apply` runs a plan under guard and reads again in the same
- * trip (converge: collect + apply = 2 round trips).
+ * The one-round-trip contract between us and a server. A request goes down (core/agent/wire.ts: base64
+ * on the standard input of a short PowerShell bootstrap) and one response comes back. `collect` reads
+ * (check: 1 round trip); `apply` runs a plan under guard and reads again in the same trip (converge:
+ * collect + apply = 2 round trips).
+ *
+ * Every command line in a request is built here, on the client, by core/commands/quote.ts: the agent
+ * (scripts/agent.ps1, or its TypeScript twin core/agent/runner.ts for the lab) only runs them.
  */
 export const CollectParams = z.strictObject({
-  /** Folders whose ACLs (icacls) and file lists (dir /s /b /a-d) are read. */
+  /** Folders whose ACL is read (SDDL, by SID). */
   aclPaths: z.array(z.string()),
+  /** Folders whose files are listed (relative paths). */
   fileDirs: z.array(z.string()),
-  groups: z.array(z.string()),
+  /** Local groups to read, by SID (S-1-5-32-545 = Users, whatever its name on the server). */
+  groups: z.array(SidText),
 });
 export type CollectParams = z.infer<typeof CollectParams>;
 
 export const ApplyStep = z.strictObject({ index: z.number().int().min(1), command: z.string().min(1) });
 
+/** A command run before the steps; nothing is changed unless every guard succeeds. */
+export const ApplyGuard = z.strictObject({ kind: z.enum(["iis-backup", "acl-save"]), command: z.string().min(1) });
+
+/**
+ * A command run when a step fails, in order. `iis-restore` runs only when applicationHost.config is
+ * still what the apply's own last step left (someone else's later edit is never wiped); `group-undo`
+ * only when the step that added the member (`afterStep`) ran before the failing one.
+ */
+export const RollbackCommand = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("iis-restore"), command: z.string().min(1) }),
+  z.strictObject({ kind: z.literal("acl-restore"), command: z.string().min(1) }),
+  z.strictObject({ kind: z.literal("group-undo"), command: z.string().min(1), afterStep: z.number().int().min(1) }),
+]);
+
 export const ApplyParams = z.strictObject({
   /** sha256 of applicationHost.config as read by `collect`: the apply is refused if it changed since. */
   expectedConfigHash: z.string().regex(/^[0-9a-f]{64}$/),
-  /** Name of the `appcmd add backup` taken before the first IIS change (kept after success, for people). */
+  /** Name of the `appcmd add backup` taken before the first IIS change (kept after success, for people), and of the journal. */
   backupName: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  /** How long to wait for another apply on the same server to finish (the agent's named mutex). */
+  lockTimeoutMs: z.number().int().min(0).max(3_600_000),
+  guards: z.array(ApplyGuard),
   steps: z.array(ApplyStep).min(1),
-  /** Folders whose ACL is saved (icacls /save) before the steps and restored on failure. */
-  aclPaths: z.array(z.string()),
-  /** Group memberships added by the step with that index: removed again on failure if the step ran. */
-  groupAdds: z.array(z.strictObject({ index: z.number().int().min(1), group: z.string(), member: z.string() })),
-  touchesIis: z.boolean(),
+  rollback: z.array(RollbackCommand),
   /** What to read back after applying, in the same round trip. */
   collect: CollectParams,
 });
@@ -42,23 +60,44 @@ export type AgentRequest = z.infer<typeof AgentRequest>;
 export const CommandResult = z.object({ index: z.number().int(), command: z.string(), exitCode: z.number().int(), stdout: z.string(), stderr: z.string() });
 export type CommandResult = z.infer<typeof CommandResult>;
 
-export const CollectResponse = z.object({
-  op: z.literal("collect"),
-  ok: z.literal(true),
-  configHash: z.string(),
-  evidence: Evidence,
-});
-
 export const ApplyStatus = z.enum([
   /** every step ran and exited 0 */
   "applied",
   /** applicationHost.config changed since it was read: nothing was written */
   "refused-drift",
-  /** a step failed; IIS config, ACLs and group changes were restored */
+  /** another apply held the server's lock for longer than lockTimeoutMs: nothing was written */
+  "refused-busy",
+  /** a guard or step failed; IIS config, ACLs and group changes were restored */
   "rolled-back",
-  /** a step failed and restoring failed too: people must look (backup name in the response) */
+  /** a step failed and restoring failed or was not safe: people must look (backup name in the response) */
   "rollback-failed",
 ]);
+export type ApplyStatus = z.infer<typeof ApplyStatus>;
+
+/**
+ * An apply as the server's journal remembers it (%ProgramData%\wsus-iis\journal\<backupName>.json).
+ * `interrupted`: its journal says running, but nobody holds the server's lock: the agent died (a
+ * dropped ssh session may kill it, Win32-OpenSSH #1195/#1642) after `stepsRun` steps.
+ */
+export const JournalEntry = z.object({
+  backupName: z.string(),
+  state: z.enum(["running", "interrupted", "finished"]),
+  status: z.union([ApplyStatus, z.literal("agent-error")]).nullable(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  stepsRun: z.number().int(),
+  stepsTotal: z.number().int(),
+});
+export type JournalEntry = z.infer<typeof JournalEntry>;
+
+export const CollectResponse = z.object({
+  op: z.literal("collect"),
+  ok: z.literal(true),
+  configHash: z.string(),
+  evidence: Evidence,
+  /** The server's latest applies, newest first. */
+  journal: z.array(JournalEntry),
+});
 
 export const ApplyResponse = z.object({
   op: z.literal("apply"),
@@ -68,12 +107,26 @@ export const ApplyResponse = z.object({
   results: z.array(CommandResult),
   failed: CommandResult.nullable(),
   rollback: z.array(CommandResult),
+  /** What a person should know (a restore that was skipped, an abandoned lock …). */
+  notes: z.array(z.string()),
   configHash: z.string(),
   /** Read back after applying (or after refusing / rolling back). */
   evidence: Evidence,
+  /** The applies before this one, newest first. */
+  journal: z.array(JournalEntry),
 });
 
-export const AgentResponse = z.discriminatedUnion("op", [CollectResponse, ApplyResponse]);
+/** The agent could not answer (a PowerShell error, a bad request): always with a non-zero exit code. */
+export const ErrorResponse = z.object({
+  op: z.literal("error"),
+  ok: z.literal(false),
+  error: z.object({ message: z.string(), position: z.string().optional() }),
+});
+
+export const AgentResponse = z.discriminatedUnion("op", [CollectResponse, ApplyResponse, ErrorResponse]);
 export type CollectResponse = z.infer<typeof CollectResponse>;
 export type ApplyResponse = z.infer<typeof ApplyResponse>;
+export type ErrorResponse = z.infer<typeof ErrorResponse>;
 export type AgentResponse = z.infer<typeof AgentResponse>;
+/** What a transport hands back: the agent answered the request. */
+export type AgentAnswer = CollectResponse | ApplyResponse;

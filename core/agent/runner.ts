@@ -1,75 +1,156 @@
-import { quoteArg } from "../commands/quote";
 import { expandEnv } from "../model/paths";
-import { EVIDENCE_SCHEMA_ID, type Evidence } from "../evidence/schema";
-import { APPCMD } from "../plan/render";
-import type { AgentHost } from "./host";
-import { AgentRequest, type AgentResponse, type ApplyParams, type ApplyResponse, type CollectParams, type CommandResult } from "./protocol";
+import { EVIDENCE_SCHEMA_V2, type EvidenceV2 } from "../evidence/schema";
+import { HostDied, type AgentHost } from "./host";
+import {
+  AgentRequest,
+  type AgentAnswer,
+  type ApplyParams,
+  type ApplyResponse,
+  type ApplyStatus,
+  type CollectParams,
+  type CollectResponse,
+  type CommandResult,
+  type JournalEntry,
+} from "./protocol";
 
 /**
- * The agent's logic in TypeScript: what scripts/agent.ps1 does on Windows, run against an AgentHost
- * (the lab). Both follow core/agent/protocol.ts, and every change goes through the same command lines
- * the plan carries.
+ * The agent in TypeScript: what scripts/agent.ps1 does, for the lab (`lab:` targets and `wsus-iis lab
+ * agent`), run against an AgentHost. The two are kept identical by test/agent-conformance.test.ts, which
+ * sends the same requests through both and compares the command lines run and the answers. Read the
+ * PowerShell agent for the reasons behind each step; the order of operations here follows it line by line.
  */
+
+export const AGENT_VERSION = "2";
 export const APPHOST_PATH = "%windir%\\System32\\inetsrv\\config\\applicationHost.config";
+const SHAREPOINT_KEY = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Shared Tools\\Web Server Extensions";
+const JOURNAL_KEEP = 20;
+const JOURNAL_REPORTED = 5;
 
 /** %VARS% of the server's environment (names case-insensitive, as on Windows). */
 export const expand = (p: string, env: Record<string, string>) =>
   expandEnv(p, Object.fromEntries(Object.entries(env).map(([k, v]) => [k.toLowerCase(), v])));
 
-/** The read commands of a collect, in the order they run (the lab's benchmarks and tests list them). */
-export function collectCommands(params: CollectParams, configPath: string): string[] {
-  return [
-    "hostname",
-    `type ${quoteArg(configPath)}`,
-    ...params.aclPaths.map((p) => `icacls ${quoteArg(p)}`),
-    ...params.groups.map((g) => `net localgroup ${quoteArg(g)}`),
-    ...params.fileDirs.map((d) => `dir /s /b /a-d ${quoteArg(d)}`),
-  ];
+/** `%ProgramData%\wsus-iis`: journals and ACL saves (Get-WsusStateDir). */
+export function stateDir(env: Record<string, string>): string {
+  const e = Object.fromEntries(Object.entries(env).map(([k, v]) => [k.toLowerCase(), v]));
+  return `${e.programdata ?? `${e.systemdrive ?? "C:"}\\ProgramData`}\\wsus-iis`;
 }
 
-export async function collect(host: AgentHost, params: CollectParams): Promise<{ evidence: Evidence; configHash: string }> {
+/** .NET's StringComparer.OrdinalIgnoreCase order, as the PowerShell agent sorts file lists. */
+export function ordinalIgnoreCase(a: string, b: string): number {
+  const x = a.toUpperCase();
+  const y = b.toUpperCase();
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+async function evidenceOf(host: AgentHost, params: CollectParams): Promise<{ configHash: string; evidence: EvidenceV2 }> {
   const env = await host.environment();
   const configPath = expand(APPHOST_PATH, env);
-  // Hash before reading (as agent.ps1 does): an edit after the read changes the file's hash, so the
-  // apply's drift guard refuses it; hashing after the other reads would bless an edit the plan never saw.
-  const configHash = (await host.sha256(configPath)) ?? "";
-  const hostname = await host.run("hostname");
-  const config = await host.run(`type ${quoteArg(configPath)}`);
-  if (config.exitCode !== 0) throw new Error(`cannot read ${configPath}: ${(config.stderr || config.stdout).trim()}`);
-  const evidence: Evidence = {
-    schema: EVIDENCE_SCHEMA_ID,
-    computerName: hostname.stdout.trim() || undefined,
-    collectedAt: new Date().toISOString(),
-    applicationHostConfig: config.stdout,
-    acls: {},
-    localGroups: {},
-    files: {},
-    environment: env,
+  const configHash = await host.sha256(configPath);
+  const bytes = await host.readFile(configPath);
+  if (configHash === null || bytes === null) throw new Error(`Cannot find path '${configPath}' because it does not exist.`);
+  const acls: NonNullable<EvidenceV2["acls"]> = {};
+  const sids: string[] = [];
+  for (const p of params.aclPaths) {
+    const sddl = await host.aclSddl(p);
+    if (sddl === null) continue;
+    acls[p] = { sddl };
+    for (const m of sddl.matchAll(/S-1-[0-9]+(-[0-9]+)+/g)) if (!sids.includes(m[0])) sids.push(m[0]);
+  }
+  const accounts = sids.length > 0 ? await host.accountNames(sids) : {};
+  const localGroups: NonNullable<EvidenceV2["localGroups"]> = {};
+  for (const sid of params.groups) {
+    const g = await host.localGroup(sid);
+    if (g) localGroups[sid] = g;
+  }
+  const files: NonNullable<EvidenceV2["files"]> = {};
+  for (const d of params.fileDirs) files[d] = [...((await host.listFiles(d)) ?? [])].sort(ordinalIgnoreCase);
+  const wss = (await host.registrySubkeys(SHAREPOINT_KEY)).filter((k) => /^\d+\.\d+$/.test(k));
+  const info = await host.info();
+  const get = (name: string) => Object.entries(env).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+  const environment: Record<string, string> = {};
+  for (const k of ["SystemDrive", "SystemRoot", "windir", "ProgramFiles", "ProgramData"]) {
+    const v = get(k);
+    if (v !== undefined) environment[k] = v;
+  }
+  return {
+    configHash,
+    evidence: {
+      schema: EVIDENCE_SCHEMA_V2,
+      computerName: get("COMPUTERNAME"),
+      collectedAt: new Date().toISOString(),
+      // [IO.File]::ReadAllText: BOM-detected, the BOM itself dropped
+      applicationHostConfig: decodeFileText(bytes),
+      acls,
+      accounts,
+      localGroups,
+      files,
+      sharePoint: wss.length > 0 ? { installed: true } : { installed: false, excludedPaths: [] },
+      environment,
+      agent: { version: AGENT_VERSION, ...info },
+    },
   };
-  for (const path of params.aclPaths) {
-    const r = await host.run(`icacls ${quoteArg(path)}`);
-    if (r.exitCode === 0) evidence.acls![path] = r.stdout;
+}
+
+/** What .NET's File.ReadAllText returns: UTF-8 by default, UTF-16/UTF-8 BOMs honoured and dropped. */
+export function decodeFileText(buf: Buffer): string {
+  if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) return buf.subarray(3).toString("utf8");
+  if (buf.length >= 2 && buf[0] === 0xff && buf[1] === 0xfe) return buf.subarray(2).toString("utf16le");
+  if (buf.length >= 2 && buf[0] === 0xfe && buf[1] === 0xff) return Buffer.from(buf.subarray(2)).swap16().toString("utf16le");
+  return buf.toString("utf8");
+}
+
+// ---- journal (Write-WsusJournal / Get-WsusJournal) ----
+
+interface JournalFile {
+  schema: "wsus-iis/journal@1";
+  backupName: string;
+  state: "running" | "finished";
+  status: ApplyStatus | "agent-error" | null;
+  startedAt: string;
+  finishedAt: string | null;
+  stepsRun: number;
+  stepsTotal: number;
+}
+
+async function writeJournal(host: AgentHost, env: Record<string, string>, entry: JournalFile): Promise<void> {
+  const dir = `${stateDir(env)}\\journal`;
+  await host.mkdir(dir);
+  await host.writeFile(`${dir}\\${entry.backupName}.json`, JSON.stringify(entry));
+}
+
+async function readJournal(host: AgentHost, env: Record<string, string>, lockHeldByUs: boolean): Promise<JournalEntry[]> {
+  const dir = `${stateDir(env)}\\journal`;
+  const names = (await host.listDir(dir)) ?? [];
+  const entries: JournalFile[] = [];
+  for (const n of names.filter((x) => x.toLowerCase().endsWith(".json"))) {
+    try {
+      entries.push(JSON.parse((await host.readFile(`${dir}\\${n}`))!.toString("utf8")) as JournalFile);
+    } catch {
+      /* a torn or foreign file: skipped, as the PowerShell agent does */
+    }
   }
-  for (const group of params.groups) {
-    const r = await host.run(`net localgroup ${quoteArg(group)}`);
-    if (r.exitCode === 0) evidence.localGroups![group] = r.stdout;
-  }
-  for (const dir of params.fileDirs) {
-    const r = await host.run(`dir /s /b /a-d ${quoteArg(dir)}`);
-    // "File Not Found" (exit 1) is an empty folder or a missing one: no files either way.
-    const prefix = dir.replace(/\\+$/, "").toLowerCase() + "\\";
-    evidence.files![dir] =
-      r.exitCode === 0
-        ? r.stdout
-            .split(/\r?\n/)
-            .map((l) => l.trim())
-            .filter((l) => l.toLowerCase().startsWith(prefix))
-            .map((l) => l.slice(prefix.length))
-        : [];
-  }
-  const sp = await host.sharePoint();
-  if (sp) evidence.sharePoint = sp;
-  return { evidence, configHash };
+  entries.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
+  const someoneRunning = entries.some((e) => e.state === "running") && !lockHeldByUs ? !(await host.lockFree()) : false;
+  for (const old of entries.slice(JOURNAL_KEEP)) await host.remove(`${dir}\\${old.backupName}.json`);
+  return entries.slice(0, JOURNAL_REPORTED).map((e) => ({
+    backupName: e.backupName,
+    state: e.state === "running" && !someoneRunning ? "interrupted" : e.state,
+    status: e.status,
+    startedAt: e.startedAt,
+    finishedAt: e.finishedAt,
+    stepsRun: e.stepsRun,
+    stepsTotal: e.stepsTotal,
+  }));
+}
+
+// ---- operations ----
+
+export async function collect(host: AgentHost, params: CollectParams): Promise<CollectResponse> {
+  const env = await host.environment();
+  const journal = await readJournal(host, env, false);
+  const read = await evidenceOf(host, params);
+  return { op: "collect", ok: true, configHash: read.configHash, evidence: read.evidence, journal };
 }
 
 async function runLogged(host: AgentHost, index: number, command: string): Promise<CommandResult> {
@@ -77,62 +158,98 @@ async function runLogged(host: AgentHost, index: number, command: string): Promi
   return { index, command, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
 }
 
-export async function apply(host: AgentHost, params: ApplyParams): Promise<ApplyResponse> {
+export async function apply(host: AgentHost, a: ApplyParams): Promise<ApplyResponse> {
   const env = await host.environment();
   const configPath = expand(APPHOST_PATH, env);
-  const before = await host.sha256(configPath);
-  const base = { op: "apply" as const, results: [] as CommandResult[], rollback: [] as CommandResult[], failed: null as CommandResult | null };
-  const finish = async (status: ApplyResponse["status"], backupName: string | null): Promise<ApplyResponse> => {
-    const after = await collect(host, params.collect);
-    return { ...base, ok: status === "applied", status, backupName, configHash: after.configHash, evidence: after.evidence };
+  const results: CommandResult[] = [];
+  const rollback: CommandResult[] = [];
+  const notes: string[] = [];
+  const complete = async (status: ApplyStatus, backupName: string | null, failed: CommandResult | null, journal: JournalEntry[]): Promise<ApplyResponse> => {
+    const read = await evidenceOf(host, a.collect);
+    return { op: "apply", ok: status === "applied", status, backupName, results, failed, rollback, notes, configHash: read.configHash, evidence: read.evidence, journal };
   };
-  if (before !== params.expectedConfigHash) return finish("refused-drift", null);
 
-  // Guards first: nothing is changed unless every backup was taken.
-  const tempDir = `${expand("%windir%", env)}\\Temp`;
-  const aclSaves = params.aclPaths.map((path, i) => ({ path, file: `${tempDir}\\${params.backupName}-acl-${i}.txt` }));
-  const guards: CommandResult[] = [];
-  if (params.touchesIis) guards.push(await runLogged(host, 0, `${APPCMD} add backup ${quoteArg(params.backupName)}`));
-  for (const s of aclSaves) guards.push(await runLogged(host, 0, `icacls ${quoteArg(s.path)} /save ${quoteArg(s.file)}`));
-  const badGuard = guards.find((g) => g.exitCode !== 0);
-  base.results.push(...guards);
-  if (badGuard) {
-    base.failed = badGuard;
-    return finish("rolled-back", params.touchesIis ? params.backupName : null);
-  }
-
-  for (const step of params.steps) {
-    const r = await runLogged(host, step.index, step.command);
-    base.results.push(r);
-    if (r.exitCode !== 0) {
-      base.failed = r;
-      // Restore everything the plan could have touched, in reverse order of risk.
-      const rollback: string[] = [];
-      if (params.touchesIis) rollback.push(`${APPCMD} restore backup ${quoteArg(params.backupName)}`);
-      for (const s of aclSaves) rollback.push(`icacls ${quoteArg(parentOf(s.path))} /restore ${quoteArg(s.file)}`);
-      for (const g of params.groupAdds.filter((x) => x.index < step.index)) {
-        rollback.push(`net localgroup ${quoteArg(g.group)} ${quoteArg(g.member)} /delete`);
+  const lock = await host.lock(a.lockTimeoutMs);
+  try {
+    if (lock?.abandoned) notes.push("the previous holder of Global\\wsus-iis ended without releasing it (an interrupted apply)");
+    const journal = await readJournal(host, env, lock !== null);
+    if (!lock) return await complete("refused-busy", null, null, journal);
+    if ((await host.sha256(configPath)) !== a.expectedConfigHash) return await complete("refused-drift", null, null, journal);
+    await host.mkdir(stateDir(env));
+    const entry: JournalFile = {
+      schema: "wsus-iis/journal@1",
+      backupName: a.backupName,
+      state: "running",
+      status: null,
+      startedAt: new Date().toISOString(),
+      finishedAt: null,
+      stepsRun: 0,
+      stepsTotal: a.steps.length,
+    };
+    await writeJournal(host, env, entry);
+    let backup: string | null = null;
+    let failed: CommandResult | null = null;
+    let status: ApplyStatus;
+    try {
+      for (const g of a.guards) {
+        const r = await runLogged(host, 0, g.command);
+        results.push(r);
+        if (r.exitCode !== 0) {
+          failed = r;
+          break;
+        }
+        if (g.kind === "iis-backup") backup = a.backupName;
       }
-      for (const cmd of rollback) base.rollback.push(await runLogged(host, 0, cmd));
-      const ok = base.rollback.every((x) => x.exitCode === 0);
-      return finish(ok ? "rolled-back" : "rollback-failed", params.touchesIis ? params.backupName : null);
+      // Someone else's edit during the apply: a hash that is not the one this apply's own last command left.
+      let lastHash = await host.sha256(configPath);
+      let foreignEdit = false;
+      if (!failed) {
+        for (const step of a.steps) {
+          const beforeStep = await host.sha256(configPath);
+          if (beforeStep !== lastHash) foreignEdit = true;
+          const r = await runLogged(host, step.index, step.command);
+          results.push(r);
+          lastHash = await host.sha256(configPath);
+          // a failing command writes nothing: a file changed across one was changed by someone else
+          if (r.exitCode !== 0 && lastHash !== beforeStep) foreignEdit = true;
+          entry.stepsRun++;
+          await writeJournal(host, env, entry);
+          if (r.exitCode !== 0) {
+            failed = r;
+            break;
+          }
+        }
+      }
+      if (!failed) status = "applied";
+      else if (failed.index === 0) status = "rolled-back";
+      else {
+        for (const u of a.rollback) {
+          if (u.kind === "iis-restore" && (foreignEdit || (await host.sha256(configPath)) !== lastHash)) {
+            notes.push(`applicationHost.config changed during the apply, not by it: backup ${a.backupName} was not restored`);
+            rollback.push({ index: 0, command: u.command, exitCode: -1, stdout: "", stderr: "skipped: applicationHost.config changed by someone else during the apply" });
+            continue;
+          }
+          if (u.kind === "group-undo" && u.afterStep >= failed.index) continue;
+          rollback.push(await runLogged(host, 0, u.command));
+        }
+        status = rollback.every((x) => x.exitCode === 0) ? "rolled-back" : "rollback-failed";
+      }
+      Object.assign(entry, { state: "finished", status, finishedAt: new Date().toISOString() });
+      await writeJournal(host, env, entry);
+    } catch (e) {
+      if (e instanceof HostDied) throw e;
+      Object.assign(entry, { state: "finished", status: "agent-error", finishedAt: new Date().toISOString() });
+      await writeJournal(host, env, entry).catch(() => undefined);
+      throw e;
     }
+    return await complete(status, backup, failed, journal);
+  } finally {
+    await lock?.release();
   }
-  return finish("applied", params.touchesIis ? params.backupName : null);
 }
 
-function parentOf(path: string): string {
-  const trimmed = path.replace(/\\+$/, "");
-  const i = trimmed.lastIndexOf("\\");
-  return i <= 2 ? trimmed.slice(0, 3) : trimmed.slice(0, i);
-}
-
-/** Entry: one request in, one response out. */
-export async function handle(host: AgentHost, request: unknown): Promise<AgentResponse> {
+/** Entry: one request in, one answer out. */
+export async function handle(host: AgentHost, request: unknown): Promise<AgentAnswer> {
   const req = AgentRequest.parse(request);
-  if (req.op === "collect") {
-    const { evidence, configHash } = await collect(host, req.params);
-    return { op: "collect", ok: true, configHash, evidence };
-  }
-  return apply(host, req.params);
+  return req.op === "collect" ? collect(host, req.params) : apply(host, req.params);
 }

@@ -53,17 +53,13 @@ export function parsesTo(line: string, argv: string[]): boolean {
 }
 
 /**
- * PowerShell: a single-quoted here-string holds its text verbatim (no `$` expansion, no escapes). Only
- * a line break can end it early (a line starting with `'@`), so one-line text is safe and anything
- * else is refused.
+ * A path under one of the server's own folders, left for cmd.exe to expand (`"%ProgramData%\wsus-iis\x.txt"`):
+ * the variable comes from a fixed list and the rest passes assertSafe, so no user data carries a `%`.
  */
-export function psHereString(text: string): string {
-  if (/[\r\n]/.test(text)) throw new UnsafeArgumentError(text.slice(0, 60), "a line break could end the PowerShell here-string");
-  return `@'\n${text}\n'@`;
-}
-
-/** The text of a here-string made by psHereString (what PowerShell would read). */
-export function readPsHereString(source: string): string | null {
-  const m = /^@'\r?\n([^\r\n]*)\r?\n'@/.exec(source);
-  return m ? m[1] : null;
+const SERVER_FOLDERS = new Set(["ProgramData", "windir", "SystemRoot", "SystemDrive"]);
+export function serverPathArg(variable: string, rest: string): string {
+  if (!SERVER_FOLDERS.has(variable)) throw new UnsafeArgumentError(variable, "not one of the server folders this module may reference");
+  assertSafe(rest);
+  if (!rest.startsWith("\\")) throw new UnsafeArgumentError(rest, "expected a path starting with a backslash");
+  return `"%${variable}%${rest.replace(/(\\+)$/, "$1$1")}"`;
 }

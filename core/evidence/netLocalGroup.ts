@@ -1,5 +1,11 @@
 import type { LocalGroup } from "../state/schema";
 import { principal } from "../model/principals";
+
+/** What `net localgroup <name>` lists: the group's name and its members as printed. */
+export interface NetLocalGroupText {
+  name: string;
+  members: string[];
+}
 import { EvidenceError } from "./errors";
 
 /**
@@ -31,7 +37,7 @@ export function netLocalGroupField(name?: string): string {
  * @param expectedName the group the command was run for; used in error messages and as the name when
  *   the first line has no `label  value` layout.
  */
-export function parseNetLocalGroup(text: string, expectedName?: string, field = netLocalGroupField(expectedName)): LocalGroup {
+export function parseNetLocalGroup(text: string, expectedName?: string, field = netLocalGroupField(expectedName)): NetLocalGroupText {
   if (typeof text !== "string") throw new EvidenceError(field, "expected the text printed by net localgroup");
   const lines = text
     .replace(/^\uFEFF/, "")
@@ -61,8 +67,17 @@ export function parseNetLocalGroup(text: string, expectedName?: string, field = 
   return { name, members };
 }
 
-/** Whether `principalName` is a member, comparing principal() keys (SIDs for well-known accounts). */
+/** The listing as a LocalGroup: members' SIDs where the name is a well-known one (principal()). */
+export function localGroupFromText(g: NetLocalGroupText, computerName?: string): LocalGroup {
+  return {
+    name: g.name,
+    sid: principal(g.name, computerName).sid,
+    members: g.members.map((m) => ({ name: m, sid: principal(m, computerName).sid })),
+  };
+}
+
+/** Whether `principalName` is a member, comparing SIDs when both are known, else principal() keys. */
 export function isMember(group: LocalGroup, principalName: string, computerName?: string): boolean {
   const key = principal(principalName, computerName).key;
-  return group.members.some((m) => principal(m, computerName).key === key);
+  return group.members.some((m) => m.sid === key || principal(m.name, computerName).key === key);
 }

@@ -20,7 +20,10 @@ export const WELL_KNOWN: readonly WellKnown[] = [
   { sid: "S-1-1-0", name: "Everyone", aliases: ["everyone", "jeder", "tout le monde", "todos"] },
   { sid: "S-1-5-32-568", name: "BUILTIN\\IIS_IUSRS", aliases: ["iis_iusrs"] },
   { sid: "S-1-3-0", name: "CREATOR OWNER", aliases: ["creator owner", "ersteller-besitzer", "propriétaire créateur"] },
-  { sid: "S-1-5-4", name: "NT AUTHORITY\\INTERACTIVE", aliases: ["interactive", "interaktiv"] },
+  { sid: "S-1-5-4", name: "NT AUTHORITY\\INTERACTIVE", aliases: ["interactive", "interaktiv", "interactif"] },
+  // A service SID is derived from the service name, so it is the same on every machine (icacls and Get-Acl
+  // of C:\inetpub on one system: ../shared/fixtures/acl-outputs/icacls-inetpub-default.txt, get-acl-sddl-inetpub-default.txt).
+  { sid: "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464", name: "NT SERVICE\\TrustedInstaller", aliases: ["trustedinstaller"] },
 ];
 
 const BY_ALIAS = new Map<string, WellKnown>();

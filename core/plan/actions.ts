@@ -19,8 +19,15 @@ export const RepairAction = z.discriminatedUnion("kind", [
   /** path "" = the site root; otherwise "/Name". */
   z.object({ kind: z.literal("set-auth"), site: z.string(), path: z.string(), auth: z.enum(["anonymous", "windows"]), enabled: z.boolean() }),
   z.object({ kind: z.literal("set-ssl"), site: z.string(), path: z.string(), requireSsl: z.boolean() }),
-  z.object({ kind: z.literal("grant-acl"), path: z.string(), principal: z.string(), rights: z.enum(["F", "RX"]) }),
-  z.object({ kind: z.literal("add-group-member"), group: z.string(), member: z.string() }),
+  /**
+   * `principal` names the account in messages; the grant goes by `sid` when it has one
+   * (`icacls … /grant *S-1-5-32-545:…`), because names are localised and an English name fails with
+   * error 1332 on a German or French server (icacls docs: "If you use a numerical form, affix the
+   * wildcard character * to the beginning of the SID"; MicrosoftDocs/windowsserverdocs#6185).
+   */
+  z.object({ kind: z.literal("grant-acl"), path: z.string(), principal: z.string(), sid: z.string().nullable(), rights: z.enum(["F", "RX"]) }),
+  /** `group` is the group's name as the server reported it (`Benutzer`): `net localgroup` takes names only. */
+  z.object({ kind: z.literal("add-group-member"), group: z.string(), groupSid: z.string().nullable(), member: z.string() }),
   z.object({ kind: z.literal("install-msi"), msi: z.string() }),
   /** Not automated (opt-in not given, or no safe generic command): shown to the user, never sent. */
   z.object({ kind: z.literal("manual"), text: z.string() }),

@@ -39,15 +39,20 @@ export function renderAction(a: RepairAction): string | null {
     case "set-ssl":
       return commandLine(APPCMD, "set", "config", quoteArg(`${a.site}${a.path}`), "-section:system.webServer/security/access", switchArg("sslFlags", a.requireSsl ? "Ssl" : "None"), "/commit:apphost");
     case "grant-acl":
-      return commandLine("icacls", quoteArg(a.path), "/grant", quoteArg(`${a.principal}:(OI)(CI)(${a.rights})`));
+      return commandLine("icacls", quoteArg(a.path), "/grant", quoteArg(`${a.sid ? `*${a.sid}` : a.principal}:(OI)(CI)(${a.rights})`));
     case "add-group-member":
-      return commandLine("net", "localgroup", quoteArg(a.group), quoteArg(a.member), "/add");
+      return commandLine("net", "localgroup", quoteArg(netGroupName(a.group)), quoteArg(a.member), "/add");
     case "install-msi":
       // msiexec is a GUI-subsystem program: cmd.exe returns at once unless told to wait.
       return commandLine("start", "/wait", "msiexec", "/i", quoteArg(a.msi), "/qn", "/norestart");
     case "manual":
       return null;
   }
+}
+
+/** `net localgroup` wants the bare group name: `VORDEFINIERT\Benutzer` -> `Benutzer`. */
+export function netGroupName(name: string): string {
+  return name.slice(name.lastIndexOf("\\") + 1);
 }
 
 /** Values inside appcmd's '…' collection syntax must not contain a quote either. */

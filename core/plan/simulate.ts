@@ -56,7 +56,7 @@ export function simulate(state: ObservedState, a: RepairAction, files: readonly 
       s.acls[key] ??= { path: a.path, aces: [] };
       s.acls[key].aces.push({
         principal: a.principal,
-        sid: principal(a.principal).sid,
+        sid: a.sid ?? principal(a.principal).sid,
         type: "allow",
         mask: rightsToMask(a.rights),
         rights: a.rights,
@@ -69,10 +69,10 @@ export function simulate(state: ObservedState, a: RepairAction, files: readonly 
       break;
     }
     case "add-group-member": {
-      const key = a.group.toLowerCase();
+      const key = a.groupSid ?? a.group.toLowerCase();
       s.groups ??= {};
-      s.groups[key] ??= { name: a.group, members: [] };
-      s.groups[key].members.push(a.member);
+      s.groups[key] ??= { name: a.group, sid: a.groupSid, members: [] };
+      s.groups[key].members.push({ name: a.member, sid: principal(a.member).sid });
       break;
     }
     case "install-msi":

@@ -1,6 +1,6 @@
 import { defaultSiteOf, type Layout, type SiteRequirement } from "../model/layout";
 import { samePath } from "../model/paths";
-import type { ObservedState, SiteState, VdirState } from "../state/schema";
+import type { LocalGroup, ObservedState, SiteState, VdirState } from "../state/schema";
 
 // Rules look things up many times per evaluation and a server may have thousands of sites, so
 // evaluate() indexes the state once (indexState) before the rules run; states are not mutated while
@@ -107,3 +107,10 @@ export function selfUpdatePlacementBroken(layout: Layout, state: ObservedState):
 
 export const siteLabel = (site: SiteState | SiteRequirement) => site.name;
 export const vdirTarget = (siteName: string, vdirName: string) => `${siteName}/${vdirName}`;
+
+/** A local group of the evidence by its SID (evidence@2 keys groups by SID; @1 text is mapped by name). */
+export function groupBySid(state: ObservedState, sid: string): LocalGroup | undefined {
+  const groups = state.groups;
+  if (!groups) return undefined;
+  return groups[sid] ?? Object.values(groups).find((g) => g.sid === sid);
+}

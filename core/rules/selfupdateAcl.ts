@@ -1,6 +1,9 @@
 import { hasRights } from "../acl/effective";
 import { pathKey } from "../model/paths";
 import { principal, SID } from "../model/principals";
+import { isMember } from "../evidence/netLocalGroup";
+import { netGroupName } from "../plan/render";
+import { groupBySid } from "./query";
 import { findingsFor, manual, type Rule, type RuleContext } from "./rule";
 
 const RIGHTS_TEXT = { F: "Full Control", RX: "Read & Execute, Read, List Folder Contents" } as const;
@@ -30,7 +33,7 @@ export const selfUpdateAcl: Rule = {
         f.fail({
           target: folder,
           message: `${req.principal} lacks ${RIGHTS_TEXT[req.rights]} on ${where}`,
-          repair: [{ kind: "grant-acl", path: folder, principal: req.principal, rights: req.rights }],
+          repair: [{ kind: "grant-acl", path: folder, principal: req.principal, sid: req.sid, rights: req.rights }],
         }),
       ];
     });
@@ -48,10 +51,10 @@ export const selfUpdateAcl: Rule = {
       return findings;
     }
     const anonKey = anon.sid ?? principal(anon.principal, computer).key;
-    const usersGroup = state.groups?.["users"];
-    const member =
-      anon.implicitUsersMember ||
-      (usersGroup ? usersGroup.members.some((m) => principal(m, computer).key === anonKey) : null);
+    const usersGroup = groupBySid(state, SID.users);
+    const member = anon.implicitUsersMember || (usersGroup ? isMember(usersGroup, anon.sid ?? anon.principal, computer) : null);
+    // `net localgroup` takes the group's name on this server (`Benutzer` on a German one), never `Users`.
+    const usersName = usersGroup?.name ?? "Users";
     // KB 920659 cause 1 names both: the folder's permissions, and the anonymous account removed from
     // Users (which also locks it out of every other folder IIS serves anonymously). Re-adding a group
     // member is opt-in; until then an explicit ACE keeps at least SelfUpdate readable.
@@ -62,8 +65,8 @@ export const selfUpdateAcl: Rule = {
           target: "Users",
           message: `${anon.principal} is not a member of the local Users group`,
           repair: optIn
-            ? [{ kind: "add-group-member", group: "Users", member: anon.principal }]
-            : [manual(`re-add the anonymous account to Users: net localgroup Users ${anon.principal} /add (opt in with repairs.addIusrToUsers)`)],
+            ? [{ kind: "add-group-member", group: usersName, groupSid: SID.users, member: anon.principal }]
+            : [manual(`re-add the anonymous account to Users: net localgroup ${netGroupName(usersName)} ${anon.principal} /add (opt in with repairs.addIusrToUsers)`)],
         }),
       );
     }
@@ -83,7 +86,7 @@ export const selfUpdateAcl: Rule = {
           f.fail({
             target: folder,
             message: `${anon.principal} has no Read & Execute on ${folder} (not through Users, not of its own)`,
-            repair: [{ kind: "grant-acl", path: folder, principal: anon.principal, rights: "RX" }],
+            repair: [{ kind: "grant-acl", path: folder, principal: anon.principal, sid: anon.sid, rights: "RX" }],
           }),
         );
       } else if (member && !findings.length) {

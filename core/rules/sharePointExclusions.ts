@@ -26,6 +26,18 @@ export const sharePointExclusions: Rule = {
       ];
     }
     if (!sp.installed && expected === "auto") return [];
+    const wantedText = [...new Set([...KB_SHAREPOINT_EXCLUSIONS, ...spec.sharePoint.excludedPaths])].join(", ");
+    if (sp.excludedPaths === null) {
+      // No command reads SharePoint's managed paths across versions (scripts/agent.ps1 only sees that
+      // it is installed): say so instead of guessing either way.
+      return [
+        f.unknown({
+          target: "SharePoint",
+          message: `SharePoint is installed; whether it excludes ${wantedText} could not be read`,
+          remediation: `check SharePoint's managed paths (Central Administration) and pass them as evidence (collect-evidence.ps1 -SharePointExcludedPaths ${wantedText.replace(/, /g, ",")})`,
+        }),
+      ];
+    }
     const have = new Set(sp.excludedPaths.map(urlPathKey));
     const wanted = [...new Set([...KB_SHAREPOINT_EXCLUSIONS, ...spec.sharePoint.excludedPaths].map(urlPathKey))];
     const missing = wanted.filter((p) => !have.has(p));

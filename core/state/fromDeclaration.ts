@@ -1,6 +1,7 @@
 import { rightsToMask } from "../acl/rights";
 import { defaultSiteOf, type Layout } from "../model/layout";
 import { pathKey } from "../model/paths";
+import { SID } from "../model/principals";
 import type { Ace, Binding, ObservedState, SiteState } from "./schema";
 
 /**
@@ -56,7 +57,7 @@ export function stateFromLayout(layout: Layout, computerName: string | null = la
     computerName,
     sites,
     acls: { [pathKey(folder)]: { path: folder, aces: layout.selfUpdateAcl.map((r) => ace(r.principal, r.sid, r.rights)) } },
-    groups: anon.implicitUsersMember ? null : { users: { name: "Users", members: [anon.principal] } },
+    groups: anon.implicitUsersMember ? null : { [SID.users]: { name: "BUILTIN\\Users", sid: SID.users, members: [{ name: anon.principal, sid: anon.sid }] } },
     files: { [pathKey(folder)]: { path: folder, files: [...layout.selfUpdateFiles] } },
     sharePoint:
       spec.sharePoint.expected === "yes"

@@ -1,11 +1,13 @@
 import { parseApplicationHostConfig, toSiteStates } from "../evidence/applicationHost";
 import { EvidenceError } from "../evidence/errors";
 import { icaclsField, parseIcaclsFor } from "../evidence/icacls";
-import { parseNetLocalGroup } from "../evidence/netLocalGroup";
+import { localGroupFromText, netLocalGroupField, parseNetLocalGroup } from "../evidence/netLocalGroup";
 import { Evidence } from "../evidence/schema";
+import { dirAclFromSddl } from "../evidence/sddl";
+import { principal } from "../model/principals";
 import { describeIssues } from "../model/spec";
 import { DEFAULT_WINDOWS_ENV, normalizeWindowsPath, pathKey } from "../model/paths";
-import type { AuthState, ObservedState } from "./schema";
+import type { AuthState, DirAcl, LocalGroup, ObservedState } from "./schema";
 
 /**
  * IIS schema defaults for what no level of applicationHost.config sets: anonymous and Windows
@@ -43,21 +45,34 @@ export function stateFromEvidence(input: unknown): ObservedState {
   }));
   const computerName = evidence.computerName ?? null;
 
+  const cn = computerName ?? undefined;
   const acls = evidence.acls
     ? Object.fromEntries(
-        Object.entries(evidence.acls).map(([path, text]) => {
+        Object.entries(evidence.acls).map(([path, entry]): [string, DirAcl] => {
           const normalized = normalizeWindowsPath(path, env);
-          const acl = parseIcaclsFor(text, normalized, computerName ?? undefined, icaclsField(path));
-          return [pathKey(normalized), { path: normalized, aces: acl.aces }];
+          const acl =
+            typeof entry === "string"
+              ? parseIcaclsFor(entry, normalized, cn, icaclsField(path))
+              : dirAclFromSddl(normalized, entry.sddl, `${icaclsField(path)}.sddl`);
+          // SDDL names trustees by SID; the server's names for them (when it sent them) make the ACEs
+          // matchable by name too (IUSR_<COMPUTERNAME> has no well-known SID).
+          const names = "accounts" in evidence ? (evidence.accounts ?? {}) : {};
+          const aces = acl.aces.map((a) => (a.sid && names[a.sid] ? { ...a, principal: names[a.sid] } : a));
+          return [pathKey(normalized), { path: normalized, aces }];
         }),
       )
     : null;
 
   const groups = evidence.localGroups
     ? Object.fromEntries(
-        Object.entries(evidence.localGroups).map(([name, text]) => {
-          const g = parseNetLocalGroup(text, name);
-          return [name.toLowerCase(), { name, members: g.members }];
+        Object.entries(evidence.localGroups).map(([key, entry]): [string, LocalGroup] => {
+          const group: LocalGroup =
+            typeof entry === "string"
+              ? localGroupFromText(parseNetLocalGroup(entry, key, netLocalGroupField(key)), cn)
+              : { name: entry.name, sid: entry.sid.toUpperCase(), members: entry.members.map((m) => ({ name: m.name ?? m.sid ?? "?", sid: m.sid?.toUpperCase() ?? null })) };
+          // Keyed by SID when known, so `VORDEFINIERT\Benutzer` and `Users` are the same group.
+          const sid = group.sid ?? principal(key, cn).sid;
+          return [sid ?? key.toLowerCase(), { ...group, sid }];
         }),
       )
     : null;
@@ -78,7 +93,7 @@ export function stateFromEvidence(input: unknown): ObservedState {
     acls,
     groups,
     files,
-    sharePoint: evidence.sharePoint ?? null,
+    sharePoint: evidence.sharePoint ? { installed: evidence.sharePoint.installed, excludedPaths: evidence.sharePoint.excludedPaths ?? null } : null,
   };
 }
 

@@ -57,7 +57,11 @@ export const Ace = z.object({
 
 export const DirAcl = z.object({ path: z.string(), aces: z.array(Ace) });
 
-export const LocalGroup = z.object({ name: z.string(), members: z.array(z.string()) });
+/** A member of a local group: its name as the server printed it, and its SID when known. */
+export const GroupMember = z.object({ name: z.string(), sid: z.string().nullable() });
+
+/** A local group: its name on the server (localised), its SID when known, its members. */
+export const LocalGroup = z.object({ name: z.string(), sid: z.string().nullable(), members: z.array(GroupMember) });
 
 export const ObservedState = z.object({
   source: z.enum(["evidence", "declaration"]),
@@ -65,11 +69,12 @@ export const ObservedState = z.object({
   sites: z.array(SiteState),
   /** Keyed by pathKey(); null = no ACL evidence at all. */
   acls: z.record(z.string(), DirAcl).nullable(),
-  /** Keyed by lower-case group name; null = no group evidence. */
+  /** Keyed by the group's SID when known (S-1-5-32-545), else its lower-case name; null = no group evidence. */
   groups: z.record(z.string(), LocalGroup).nullable(),
   /** Keyed by pathKey() of the directory; values are relative paths below it. */
   files: z.record(z.string(), z.object({ path: z.string(), files: z.array(z.string()) })).nullable(),
-  sharePoint: z.object({ installed: z.boolean(), excludedPaths: z.array(z.string()) }).nullable(),
+  /** excludedPaths null = SharePoint's exclusions could not be read. */
+  sharePoint: z.object({ installed: z.boolean(), excludedPaths: z.array(z.string()).nullable() }).nullable(),
 });
 
 export type Binding = z.infer<typeof Binding>;
@@ -79,4 +84,5 @@ export type SiteState = z.infer<typeof SiteState>;
 export type Ace = z.infer<typeof Ace>;
 export type DirAcl = z.infer<typeof DirAcl>;
 export type LocalGroup = z.infer<typeof LocalGroup>;
+export type GroupMember = z.infer<typeof GroupMember>;
 export type ObservedState = z.infer<typeof ObservedState>;

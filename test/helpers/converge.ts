@@ -97,6 +97,7 @@ export async function brokenLab(c: Combo, breaks: readonly Break[], opts: { deco
 }
 
 export const failsOf = (findings: readonly Finding[]) => findings.filter((f) => f.status === "fail");
+export const unknownsOf = (findings: readonly Finding[]) => findings.filter((f) => f.status === "unknown");
 export const keyOf = (f: { rule: string; cause: number | null }) => `${f.rule}#${f.cause ?? "-"}`;
 
 // ---- applicationHost.config as an XML tree (independent of the lab's own XmlDoc) ----
@@ -257,8 +258,15 @@ export function expectOnlyOwnedChanged(beforeRaw: Buffer, afterRaw: Buffer, plan
 /** Serve the lab (80 and 8530 on free loopback ports) and probe it as a Windows Update client would. */
 export async function probeLab(dir: string, spec: Spec): Promise<ProbeResult> {
   const layout = resolveLayout(spec, "WSUS01");
-  const ports: Record<number, number> = { 80: await freePort(), 8530: await freePort() };
-  const server = await serveLab(dir, { portMap: ports, pollMs: 0, anonymousCanRead: labAnonymousCanRead });
+  // port 0: the lab server picks free ports itself (a port picked here and bound later could be taken
+  // by another test's server in between, and the probe would judge the wrong lab)
+  const server = await serveLab(dir, { portMap: { 80: 0, 8530: 0 }, pollMs: 0, anonymousCanRead: labAnonymousCanRead });
+  const ports: Record<number, number> = {};
+  for (const configPort of [80, 8530]) {
+    const served = server.endpoints.find((e) => Number(e.binding.split(":").at(-2)) === configPort);
+    // nothing listens for that port (a broken binding): any port nobody serves
+    ports[configPort] = served?.port ?? (await freePort());
+  }
   try {
     // the Windows-auth vdir is checked on the URL's own port: the site that holds it
     const adminSite = layout.sites.find((s) => s.vdirs.some((v) => v.name.toLowerCase() === layout.windowsAuthVdir.toLowerCase()))!;

@@ -47,8 +47,12 @@ export interface TestSshd {
   knownHosts: string;
   /** The temp folder holding keys, config, logs. */
   dir: string;
-  /** A key whose forced command is `wsus-iis lab agent <labDir>`. */
-  addLab(labDir: string): LabKey;
+  /**
+   * A key whose forced command is the lab in labDir: `wsus-iis lab agent <labDir>` (the TypeScript
+   * agent answers) or, for `powershell`, `wsus-iis lab login <labDir>` (the lab's powershell.exe
+   * launcher runs the real scripts/agent.ps1, as OpenSSH for Windows would run powershell.exe).
+   */
+  addLab(labDir: string, agent?: "typescript" | "powershell"): LabKey;
   /** What sshd wrote on stderr so far (for failing tests). */
   log(): string;
   stop(): Promise<void>;
@@ -140,13 +144,13 @@ export async function startSshd(): Promise<TestSshd> {
     target: `ssh://${user}@127.0.0.1:${port}`,
     knownHosts,
     dir,
-    addLab(labDir: string): LabKey {
+    addLab(labDir: string, agent: "typescript" | "powershell" = "typescript"): LabKey {
       const identityFile = path.join(dir, `lab${++labs}_ed25519`);
       keygen(identityFile, `wsus-iis-test-lab${labs}`);
       const key = readFileSync(`${identityFile}.pub`, "utf8").trim();
       const abs = path.resolve(labDir);
       if (/["\\\s]/.test(abs) || /["\\\s]/.test(process.execPath)) throw new Error(`paths with quotes, backslashes or spaces are not supported here: ${abs}`);
-      const command = `${process.execPath} ${BIN} lab agent ${abs}`;
+      const command = `${process.execPath} ${BIN} lab ${agent === "powershell" ? "login" : "agent"} ${abs}`;
       appendFileSync(authorizedKeys, `command="${command}",no-pty,no-port-forwarding,no-agent-forwarding,no-X11-forwarding ${key}\n`);
       return { identityFile, labDir: abs };
     },

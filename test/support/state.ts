@@ -3,14 +3,20 @@ import { parseSpec, type SpecInput } from "../../core/model/spec";
 import { evaluate } from "../../core/rules";
 import type { Rule } from "../../core/rules/rule";
 import { stateFromLayout } from "../../core/state/fromDeclaration";
-import type { ObservedState, SiteState, VdirState } from "../../core/state/schema";
+import type { LocalGroup, ObservedState, SiteState, VdirState } from "../../core/state/schema";
+import { principal } from "../../core/model/principals";
+
+/** The groups part of a state: Users (by its SID) with these members. */
+export function usersGroup(...members: string[]): Record<string, LocalGroup> {
+  return { "S-1-5-32-545": { name: "BUILTIN\\Users", sid: "S-1-5-32-545", members: members.map((m) => ({ name: m, sid: principal(m).sid })) } };
+}
 
 /** A compliant state for a spec (what the layout declares), to break one thing at a time. */
 export function healthy(input: SpecInput = {}) {
   const spec = parseSpec({ computerName: "WSUS01", sharePoint: { expected: "no" }, ...input });
   const layout = resolveLayout(spec);
   const state: ObservedState = structuredClone(stateFromLayout(layout));
-  if (!state.groups) state.groups = { users: { name: "Users", members: ["NT AUTHORITY\\Authenticated Users"] } };
+  if (!state.groups) state.groups = usersGroup("NT AUTHORITY\\Authenticated Users");
   return { spec, layout, state };
 }
 
