@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { decodeDataFile } from "../core/text/decode";
 import { parse as parseYaml } from "yaml";
 import { parseSpec, SpecError, type Spec } from "../core/model/spec";
 import { CliError } from "./errors";
@@ -14,12 +15,13 @@ export interface SpecOptions {
 export function readDataFile(file: string, what: string): unknown {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    // UTF-8 with or without a BOM, or UTF-16 (Windows PowerShell 5.1's `>` and Out-File)
+    text = decodeDataFile(readFileSync(file));
   } catch (e) {
     throw new CliError(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   try {
-    return /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text.replace(/^\uFEFF/, ""));
+    return /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
   } catch (e) {
     throw new CliError(`${what} ${file} is not valid ${/\.ya?ml$/i.test(file) ? "YAML" : "JSON"}: ${(e as Error).message.split("\n")[0]}`);
   }

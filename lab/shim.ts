@@ -1,4 +1,5 @@
 import { parseWindowsCommandLine } from "../core/commands/argv";
+import { linuxExitCode } from "./exitCode";
 import { consoleBytes } from "./locale";
 import { LabServer } from "./shell";
 import { readLabState } from "./state";
@@ -81,7 +82,7 @@ async function main(args: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => process.exit(linuxExitCode(code)),
   (e: unknown) => {
     process.stderr.write(`wsus-iis lab: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);

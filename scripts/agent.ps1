@@ -24,11 +24,7 @@
 
   Windows PowerShell 5.1 syntax only (test/ps51-syntax.test.ts checks it).
 #>
-param(
-  [string]$RequestJson,
-  # The console code page before the bootstrap switched it to UTF-8 (0 = not known).
-  [int]$ConsoleCodePage = 0
-)
+param([string]$RequestJson)
 
 Set-StrictMode -Version 2
 $ErrorActionPreference = 'Stop'
@@ -283,7 +279,7 @@ function Get-WsusJournal([bool]$LockHeldByUs, $Mutex) {
     if ($state -eq 'running' -and -not $someoneRunning) { $state = 'interrupted' }
     [void]$out.Add([ordered]@{
         backupName = [string]$e.backupName; state = $state; status = $e.status
-        startedAt = [string]$e.startedAt; finishedAt = $e.finishedAt
+        startedAt = (ConvertTo-WsusTimestamp $e.startedAt); finishedAt = (ConvertTo-WsusTimestamp $e.finishedAt)
         stepsRun = [int]$e.stepsRun; stepsTotal = [int]$e.stepsTotal
       })
   }
@@ -292,6 +288,14 @@ function Get-WsusJournal([bool]$LockHeldByUs, $Mutex) {
     Remove-Item -LiteralPath (Join-Path $dir ($sorted[$i].backupName + '.json')) -Force -ErrorAction SilentlyContinue
   }
   ,@($out | Select-Object -First 5)
+}
+
+# PowerShell 7's ConvertFrom-Json turns ISO 8601 strings into DateTime (5.1 leaves them strings):
+# timestamps go back out in the one format the journal writes.
+function ConvertTo-WsusTimestamp($Value) {
+  if ($null -eq $Value) { return $null }
+  if ($Value -is [datetime]) { return $Value.ToUniversalTime().ToString('o') }
+  [string]$Value
 }
 
 function Test-WsusMutexFree($Mutex) {

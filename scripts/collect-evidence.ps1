@@ -1,83 +1,68 @@
 <#
 .SYNOPSIS
-  Collects the wsus-iis/evidence@1 bundle of this WSUS server and prints it as JSON (one round trip).
+  Collects the wsus-iis/evidence@2 bundle of this WSUS server (read-only), for `wsus-iis check --evidence`.
 
 .DESCRIPTION
-  Read-only: it reads applicationHost.config, runs icacls on the WSUS folders, `net localgroup` on the
-  groups, lists the SelfUpdate files and looks for SharePoint. Nothing is changed. Output is raw text as
-  the commands print it, so `wsus-iis check --evidence FILE` can judge it offline (e.g. in CI).
+  Reads what the wsus-iis agent reads on a live check, with the agent's own code (agent.ps1 must sit
+  next to this script): applicationHost.config, the ACLs of the WSUS folders as SDDL (trustees by SID,
+  so the bundle reads the same on an English, German or French server), the local Users group by its
+  SID with its members' SIDs, the SelfUpdate files, and whether SharePoint is installed. Nothing is
+  changed.
 
   Usage on the server (elevated, so applicationHost.config and the ACLs are readable):
-    powershell.exe -NoProfile -ExecutionPolicy Bypass -File collect-evidence.ps1 > evidence.json
+    powershell.exe -NoProfile -ExecutionPolicy Bypass -File collect-evidence.ps1 -OutFile evidence.json
+
+  -OutFile writes UTF-8 without a byte order mark. (Redirecting with `>` in Windows PowerShell 5.1
+  writes UTF-16LE, about_Character_Encoding; wsus-iis reads that too, but -OutFile is the clean way.)
+  The JSON is pure ASCII: every non-ASCII character is \u-escaped.
 
 .PARAMETER InstallDir
   WSUS install dir; default: registry HKLM\SOFTWARE\Microsoft\Update Services\Server\Setup\TargetDir,
   else "$env:ProgramFiles\Update Services".
 .PARAMETER SelfUpdatePath
   Default: <InstallDir>\Selfupdate.
-.PARAMETER Groups
-  Local groups to list (default: Users).
+.PARAMETER GroupSids
+  Local groups to read, by SID (default: Users, S-1-5-32-545, whatever its name on this server).
 .PARAMETER SharePointExcludedPaths
-  SharePoint's excluded managed paths, if SharePoint is installed (there is no version-independent
-  command that lists them; copy them from Central Administration / stsadm).
+  SharePoint's excluded managed paths, if SharePoint is installed (no version-independent command lists
+  them; copy them from Central Administration). Without them, the SharePoint check reports "unknown".
+.PARAMETER OutFile
+  Write the bundle to this file (UTF-8, no BOM) instead of standard output.
 #>
 [CmdletBinding()]
 param(
   [string]$InstallDir,
   [string]$SelfUpdatePath,
-  [string[]]$Groups = @('Users'),
-  [string[]]$SharePointExcludedPaths = @()
+  [string[]]$GroupSids = @('S-1-5-32-545'),
+  [string[]]$SharePointExcludedPaths,
+  [string]$OutFile
 )
-$ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 2
+$ErrorActionPreference = 'Stop'
 
-function Invoke-Raw([string]$exe, [string[]]$arguments) {
-  # Native output as the command prints it (the parsers expect the real format); stderr folded in.
-  $out = & $exe @arguments 2>&1 | Out-String
-  return $out
-}
+# The agent's functions, without running it (it runs only when given a request).
+. (Join-Path $PSScriptRoot 'agent.ps1')
 
 if (-not $InstallDir) {
   $setup = Get-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Update Services\Server\Setup' -ErrorAction SilentlyContinue
-  if ($setup -and $setup.PSObject.Properties['TargetDir']) { $InstallDir = $setup.TargetDir.TrimEnd('\') }
+  if ($setup -and $setup.PSObject.Properties['TargetDir']) { $InstallDir = ([string]$setup.TargetDir).TrimEnd('\') }
   else { $InstallDir = Join-Path $env:ProgramFiles 'Update Services' }
 }
 if (-not $SelfUpdatePath) { $SelfUpdatePath = Join-Path $InstallDir 'Selfupdate' }
 
-$appHost = Join-Path $env:windir 'System32\inetsrv\config\applicationHost.config'
-$evidence = [ordered]@{
-  schema                = 'wsus-iis/evidence@1'
-  computerName          = $env:COMPUTERNAME
-  collectedAt           = (Get-Date).ToUniversalTime().ToString('o')
-  applicationHostConfig = [System.IO.File]::ReadAllText($appHost)
-  acls                  = [ordered]@{}
-  localGroups           = [ordered]@{}
-  files                 = [ordered]@{}
-  environment           = [ordered]@{
-    SystemDrive  = $env:SystemDrive
-    SystemRoot   = $env:SystemRoot
-    windir       = $env:windir
-    ProgramFiles = $env:ProgramFiles
-  }
+$params = [pscustomobject]@{
+  aclPaths = @($SelfUpdatePath, (Join-Path $InstallDir 'WebServices\ClientWebService'), (Join-Path $InstallDir 'WebServices\SimpleAuthWebService'))
+  fileDirs = @($SelfUpdatePath)
+  groups   = @($GroupSids)
 }
-
-foreach ($dir in @($SelfUpdatePath,
-    (Join-Path $InstallDir 'WebServices\ClientWebService'),
-    (Join-Path $InstallDir 'WebServices\SimpleAuthWebService'))) {
-  if (Test-Path -LiteralPath $dir) { $evidence.acls[$dir] = Invoke-Raw 'icacls.exe' @($dir) }
+$evidence = (Get-WsusEvidence $params).evidence
+if ($PSBoundParameters.ContainsKey('SharePointExcludedPaths')) {
+  $evidence.sharePoint = [ordered]@{ installed = [bool]$evidence.sharePoint.installed; excludedPaths = @($SharePointExcludedPaths) }
 }
-foreach ($g in $Groups) { $evidence.localGroups[$g] = Invoke-Raw 'net.exe' @('localgroup', $g) }
-
-if (Test-Path -LiteralPath $SelfUpdatePath) {
-  $root = (Resolve-Path -LiteralPath $SelfUpdatePath).ProviderPath.TrimEnd('\') + '\'
-  $evidence.files[$SelfUpdatePath] = @(Get-ChildItem -LiteralPath $SelfUpdatePath -Recurse -File -Force |
-      ForEach-Object { $_.FullName.Substring($root.Length) })
+$json = ConvertTo-WsusJson $evidence
+if ($OutFile) {
+  $full = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($OutFile)
+  [System.IO.File]::WriteAllText($full, $json, (New-Object System.Text.UTF8Encoding($false)))
 } else {
-  $evidence.files[$SelfUpdatePath] = @()
+  $json
 }
-
-$wss = Get-ChildItem 'HKLM:\SOFTWARE\Microsoft\Shared Tools\Web Server Extensions' -ErrorAction SilentlyContinue |
-  Where-Object { $_.PSChildName -match '^\d+\.\d+$' }
-$evidence.sharePoint = [ordered]@{ installed = [bool]$wss; excludedPaths = @($SharePointExcludedPaths) }
-
-$evidence | ConvertTo-Json -Depth 6 -Compress

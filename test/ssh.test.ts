@@ -10,7 +10,7 @@ import { resolveHostPath } from "../lab/fs";
 import { openTransport, type Transport } from "../transports";
 import { LabTransport } from "../transports/lab";
 import { TransportError } from "../transports/transport";
-import { brokenLab, COMBOS, configBytes, failsOf, keyOf, removeTempDirs, runCli, specFor, tempDir, type Combo } from "./helpers/converge";
+import { brokenLab, cloneLab, COMBOS, configBytes, failsOf, keyOf, removeTempDirs, runCli, specFor, tempDir, type Combo } from "./helpers/converge";
 import { freePort } from "./helpers/http-lab";
 import { sshUnavailable, startSshd, type TestSshd } from "./helpers/sshd";
 
@@ -49,11 +49,6 @@ describe.skipIf(unavailable !== null)("ssh transport against a real sshd on 127.
     return openTransport(sshd.target, { ssh: { identityFile: key.identityFile, knownHostsFile: sshd.knownHosts, timeoutMs: 60_000, ...extra } });
   }
 
-  async function cloneLab(dir: string): Promise<string> {
-    const copy = await tempDir("wsus-iis-ssh-twin-");
-    await fsp.cp(dir, copy, { recursive: true });
-    return copy;
-  }
 
   const CASES: { combo: Combo; breaks: readonly Break[] }[] = [
     ...COMBOS.map((combo) => ({ combo, breaks: BREAKS })),

@@ -1,4 +1,5 @@
 import { expandEnv } from "../model/paths";
+import { readAllText } from "../text/decode";
 import { EVIDENCE_SCHEMA_V2, type EvidenceV2 } from "../evidence/schema";
 import { HostDied, type AgentHost } from "./host";
 import {
@@ -80,7 +81,7 @@ async function evidenceOf(host: AgentHost, params: CollectParams): Promise<{ con
       computerName: get("COMPUTERNAME"),
       collectedAt: new Date().toISOString(),
       // [IO.File]::ReadAllText: BOM-detected, the BOM itself dropped
-      applicationHostConfig: decodeFileText(bytes),
+      applicationHostConfig: readAllText(bytes),
       acls,
       accounts,
       localGroups,
@@ -90,14 +91,6 @@ async function evidenceOf(host: AgentHost, params: CollectParams): Promise<{ con
       agent: { version: AGENT_VERSION, ...info },
     },
   };
-}
-
-/** What .NET's File.ReadAllText returns: UTF-8 by default, UTF-16/UTF-8 BOMs honoured and dropped. */
-export function decodeFileText(buf: Buffer): string {
-  if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) return buf.subarray(3).toString("utf8");
-  if (buf.length >= 2 && buf[0] === 0xff && buf[1] === 0xfe) return buf.subarray(2).toString("utf16le");
-  if (buf.length >= 2 && buf[0] === 0xfe && buf[1] === 0xff) return Buffer.from(buf.subarray(2)).swap16().toString("utf16le");
-  return buf.toString("utf8");
 }
 
 // ---- journal (Write-WsusJournal / Get-WsusJournal) ----

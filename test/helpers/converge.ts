@@ -10,6 +10,7 @@ import type { Plan } from "../../core/plan/planner";
 import type { Finding } from "../../core/rules/finding";
 import { probe, type ProbeResult } from "../../core/probe";
 import { applyBreak, createLab, type Break } from "../../lab/create";
+import type { Locale } from "../../lab/locale";
 import { resolveHostPath } from "../../lab/fs";
 import { labAnonymousCanRead } from "../../lab/http/anonymousAcl";
 import { serveLab } from "../../lab/http/server";
@@ -88,12 +89,19 @@ export async function decorate(dir: string): Promise<void> {
 }
 
 /** A lab in a fresh temp folder: healthy, decorated, then broken. */
-export async function brokenLab(c: Combo, breaks: readonly Break[], opts: { decorate?: boolean } = {}): Promise<string> {
+export async function brokenLab(c: Combo, breaks: readonly Break[], opts: { decorate?: boolean; locale?: Locale } = {}): Promise<string> {
   const dir = await tempDir();
-  await createLab(dir, { configuration: c.configuration, profile: c.profile });
+  await createLab(dir, { configuration: c.configuration, profile: c.profile, locale: opts.locale });
   if (opts.decorate !== false) await decorate(dir);
   for (const b of breaks) await applyBreak(dir, b);
   return dir;
+}
+
+/** A copy of a lab folder (the same server twice, for comparing two runs). */
+export async function cloneLab(dir: string): Promise<string> {
+  const copy = await tempDir("wsus-iis-clone-");
+  await fsp.cp(dir, copy, { recursive: true });
+  return copy;
 }
 
 export const failsOf = (findings: readonly Finding[]) => findings.filter((f) => f.status === "fail");
