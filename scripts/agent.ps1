@@ -92,6 +92,12 @@ function Get-WsusTool([string]$Name) {
   Convert-Path -LiteralPath (Join-Path $env:windir $table[$Name])
 }
 
+# A Windows path joined with `\` on any platform: it names a file on the server and is reported back
+# as written (Join-Path would use `/` under PowerShell on Linux).
+function Join-WsusPath([string]$Parent, [string]$Child) {
+  $Parent.TrimEnd('\', '/') + '\' + $Child.TrimStart('\', '/')
+}
+
 function Get-WsusStateDir {
   $base = $env:ProgramData
   if (-not $base) { $base = Join-Path $env:SystemDrive 'ProgramData' }

@@ -46,12 +46,12 @@ $ErrorActionPreference = 'Stop'
 if (-not $InstallDir) {
   $setup = Get-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Update Services\Server\Setup' -ErrorAction SilentlyContinue
   if ($setup -and $setup.PSObject.Properties['TargetDir']) { $InstallDir = ([string]$setup.TargetDir).TrimEnd('\') }
-  else { $InstallDir = Join-Path $env:ProgramFiles 'Update Services' }
+  else { $InstallDir = Join-WsusPath $env:ProgramFiles 'Update Services' }
 }
-if (-not $SelfUpdatePath) { $SelfUpdatePath = Join-Path $InstallDir 'Selfupdate' }
+if (-not $SelfUpdatePath) { $SelfUpdatePath = Join-WsusPath $InstallDir 'Selfupdate' }
 
 $params = [pscustomobject]@{
-  aclPaths = @($SelfUpdatePath, (Join-Path $InstallDir 'WebServices\ClientWebService'), (Join-Path $InstallDir 'WebServices\SimpleAuthWebService'))
+  aclPaths = @($SelfUpdatePath, (Join-WsusPath $InstallDir 'WebServices\ClientWebService'), (Join-WsusPath $InstallDir 'WebServices\SimpleAuthWebService'))
   fileDirs = @($SelfUpdatePath)
   groups   = @($GroupSids)
 }

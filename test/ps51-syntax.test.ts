@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -453,6 +453,11 @@ describePwsh("Windows PowerShell 5.1 guard: scripts use no PowerShell 6/7-only s
   it("finds the scripts to check (scripts/agent.ps1 at least)", () => {
     expect(scripts).toContain("scripts/agent.ps1");
     expect(scripts.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("every shipped script is pure ASCII: Windows PowerShell 5.1 reads a .ps1 without a BOM in the ANSI code page (about_Character_Encoding)", () => {
+    const nonAscii = scripts.filter((s) => readFileSync(path.join(REPO, s)).some((b) => b >= 0x80));
+    expect(nonAscii).toEqual([]);
   });
 
   it("every .ps1/.psm1 under scripts/ and lab/ parses and uses only what Windows PowerShell 5.1 has", () => {

@@ -12,7 +12,12 @@ import { LabTransport } from "../transports/lab";
 import { TransportError } from "../transports/transport";
 import { brokenLab, cloneLab, COMBOS, configBytes, failsOf, keyOf, removeTempDirs, runCli, specFor, tempDir, type Combo } from "./helpers/converge";
 import { freePort } from "./helpers/http-lab";
+import { pwshUnavailable } from "./helpers/pwsh";
 import { sshUnavailable, startSshd, type TestSshd } from "./helpers/sshd";
+
+/** The real agent's ssh tests need pwsh too (describePwsh's rule: fail when WSUS_IIS_REQUIRE_PWSH=1). */
+const describePwshIf = (name: string, fn: () => void) =>
+  pwshUnavailable() && process.env.WSUS_IIS_REQUIRE_PWSH !== "1" ? describe.skip(`${name} (skipped: ${pwshUnavailable()})`, fn) : describe(name, fn);
 
 /**
  * The ssh transport for real: OpenSSH's client against a throwaway sshd on 127.0.0.1 whose
@@ -44,8 +49,8 @@ describe.skipIf(unavailable !== null)("ssh transport against a real sshd on 127.
     await removeTempDirs();
   });
 
-  function sshTo(labDir: string, extra: { knownHostsFile?: string; identityFile?: string; connectTimeoutSeconds?: number } = {}): Transport {
-    const key = sshd.addLab(labDir);
+  function sshTo(labDir: string, extra: { knownHostsFile?: string; identityFile?: string; connectTimeoutSeconds?: number } = {}, agent: "typescript" | "powershell" = "typescript"): Transport {
+    const key = sshd.addLab(labDir, agent);
     return openTransport(sshd.target, { ssh: { identityFile: key.identityFile, knownHostsFile: sshd.knownHosts, timeoutMs: 60_000, ...extra } });
   }
 
@@ -93,6 +98,57 @@ describe.skipIf(unavailable !== null)("ssh transport against a real sshd on 127.
       },
       180_000, // 5 ssh sessions, each starting node; several cases at once
     );
+  });
+
+  describePwshIf("the real PowerShell agent behind sshd: `wsus-iis lab login` runs powershell.exe as OpenSSH for Windows runs cmd /c", () => {
+    it("converges every break (Configuration 2, modern) through ssh, 2 round trips, and a second converge has nothing to do", { timeout: 300_000 }, async () => {
+      const combo = COMBOS[3];
+      const dir = await brokenLab(combo, BREAKS.filter((b) => b !== 7), { decorate: false });
+      const spec = specFor(combo);
+      const t = sshTo(dir, {}, "powershell");
+      const r = await converge(t, spec);
+      expect(r.status).toBe("applied");
+      expect(t.roundTrips).toBe(2);
+      expect(failsOf(r.after.findings)).toEqual([]);
+      const again = sshTo(dir, {}, "powershell");
+      const second = await converge(again, spec);
+      expect(second.status).toBe("nothing-to-do");
+      expect(again.roundTrips).toBe(1);
+      expect(second.journal[0]).toMatchObject({ state: "finished", status: "applied" });
+    });
+
+    it("the ssh session drops mid-apply: the agent on the server finishes its apply; the next read reports it from the journal", { timeout: 300_000 }, async () => {
+      // OpenSSH does not stop a command without a terminal when the client goes away (Win32-OpenSSH
+      // #1751 for Windows; the same here): the apply runs to its end with nobody reading its answer.
+      const combo = COMBOS[3];
+      const dir = await brokenLab(combo, [2, 4, 5, 6], { decorate: false });
+      const spec = specFor(combo);
+      const state = JSON.parse(await fsp.readFile(path.join(dir, "lab.json"), "utf8"));
+      await fsp.writeFile(path.join(dir, "lab.json"), JSON.stringify({ ...state, faults: { delayMs: 600, fail: [], editConfigBefore: [] } }));
+      // the client gives up (timeout: the ssh process is killed) while the apply runs
+      const key = sshd.addLab(dir, "powershell");
+      const impatient = openTransport(sshd.target, { ssh: { identityFile: key.identityFile, knownHostsFile: sshd.knownHosts, timeoutMs: 9_000 } });
+      const err = await converge(impatient, spec).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(TransportError);
+      expect((err as TransportError).kind).toBe("timeout");
+      // the server goes on: wait for the journal to say it finished
+      const journalDir = path.join(dir, "C", "ProgramData", "wsus-iis", "journal");
+      let entry: { state?: string; status?: string; stepsRun?: number; stepsTotal?: number } = {};
+      for (let i = 0; i < 240 && entry.state !== "finished"; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        const names = await fsp.readdir(journalDir).catch(() => [] as string[]);
+        const json = names.find((n) => n.endsWith(".json"));
+        if (json) entry = JSON.parse(await fsp.readFile(path.join(journalDir, json), "utf8").catch(() => "{}"));
+      }
+      expect(entry).toMatchObject({ state: "finished", status: "applied" });
+      await fsp.writeFile(path.join(dir, "lab.json"), JSON.stringify({ ...JSON.parse(await fsp.readFile(path.join(dir, "lab.json"), "utf8")), faults: undefined }));
+      const read = await checkTarget(sshTo(dir, {}, "powershell"), spec);
+      expect(read.journal[0]).toMatchObject({ state: "finished", status: "applied" });
+      expect(failsOf(read.report.findings)).toEqual([]);
+    });
   });
 
   it("the guards' outcomes travel too: refused-drift and rolled-back", { timeout: 120_000 }, async () => {

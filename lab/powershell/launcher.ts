@@ -145,12 +145,21 @@ export async function runPowershell(
 ): Promise<PowershellRun> {
   const launch = await powershellLaunch(labDir, args);
   return new Promise((resolve, reject) => {
-    const child = spawn(launch.command, launch.args, { env: launch.env, stdio: ["pipe", "pipe", "pipe"] });
+    // its own process group: the .NET tool's `pwsh` is a launcher with the real PowerShell as its child,
+    // and a kill must end both, as the job object of a Windows session does (Win32-OpenSSH #1195)
+    const child = spawn(launch.command, launch.args, { env: launch.env, stdio: ["pipe", "pipe", "pipe"], detached: true });
+    const killAll = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
+      }
+    };
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (c: Buffer) => out.push(c));
     child.stderr.on("data", (c: Buffer) => err.push(c));
-    const timer = opts.timeoutMs ? setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs) : undefined;
+    const timer = opts.timeoutMs ? setTimeout(killAll, opts.timeoutMs) : undefined;
     child.on("error", reject);
     child.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
@@ -158,6 +167,6 @@ export async function runPowershell(
     });
     child.stdin.on("error", () => undefined);
     child.stdin.end(input);
-    opts.onSpawn?.(child.pid, () => child.kill("SIGKILL"));
+    opts.onSpawn?.(child.pid, killAll);
   });
 }
