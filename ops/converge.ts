@@ -16,6 +16,21 @@ export interface CheckResult {
   journal: JournalEntry[];
 }
 
+/**
+ * What the server's journal says a person should know: the newest apply, when it was interrupted (its
+ * process died after `stepsRun` steps: the server may be half repaired; the IIS backup is kept) or is
+ * running right now (another writer).
+ */
+export function journalNotices(journal: readonly JournalEntry[]): string[] {
+  const last = journal[0];
+  if (!last) return [];
+  if (last.state === "interrupted") {
+    return [`an earlier apply (backup ${last.backupName}, started ${last.startedAt}) was interrupted after ${last.stepsRun} of ${last.stepsTotal} step(s): the server may be half repaired; its IIS backup is kept`];
+  }
+  if (last.state === "running") return [`an apply is running on this server right now (backup ${last.backupName}, started ${last.startedAt})`];
+  return [];
+}
+
 /** Live check: one round trip (collect), then the rules. */
 export async function checkTarget(transport: Transport, spec: Spec): Promise<CheckResult> {
   const layout = resolveLayout(spec);

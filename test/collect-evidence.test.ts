@@ -27,8 +27,7 @@ describePwsh("scripts/collect-evidence.ps1", () => {
     expect(bytes.every((b) => b < 0x80)).toBe(true);
     const evidence = EvidenceV2.parse(JSON.parse(bytes.toString("utf8")));
     // localized names arrive intact (\\u-escaped on the way)
-    expect(evidence.localGroups!["S-1-5-32-545"].name).toBe("VORDEFINIERT\\Benutzer");
-    expect(evidence.localGroups!["S-1-5-32-545"].members).toContainEqual({ sid: "S-1-5-11", name: "NT-AUTORITÄT\\Authentifizierte Benutzer" });
+    expect(evidence.localGroups!["S-1-5-32-545"]).toMatchObject({ name: "VORDEFINIERT\\Benutzer", members: expect.arrayContaining([{ sid: "S-1-5-11", name: "NT-AUTORITÄT\\Authentifizierte Benutzer" }]) });
     // the same reads as the TypeScript agent's evidence of the lab (the SelfUpdate folder's ACL, Users, files)
     const twin = await collectEvidence(dir);
     const selfupdate = "C:\\Program Files\\Update Services\\Selfupdate";

@@ -5,7 +5,7 @@ import { checkTarget, converge } from "../ops/converge";
 import { BREAKS, type Break } from "../lab/create";
 import { LabTransport } from "../transports/lab";
 import { TransportError } from "../transports/transport";
-import { brokenLab, configBytes, failsOf, keyOf, removeTempDirs, specFor, tempDir, type Combo } from "./helpers/converge";
+import { brokenLab, configBytes, failsOf, keyOf, removeTempDirs, runCli, specFor, tempDir, type Combo } from "./helpers/converge";
 
 /**
  * Connection drops and agent crashes at every command of a converge. The lab transport numbers the
@@ -173,4 +173,20 @@ describe.each(SCENARIOS)("faults: $name", (sc) => {
         `(${outcomes.sameBytesAsCleanRun} byte-identical to the clean run's config)`,
     );
   }, SLOW);
+});
+
+describe("what a person is told about an interrupted apply", () => {
+  it("check and apply name the interrupted apply, its backup and how far it got", async () => {
+    const dir = await brokenLab({ configuration: 2, profile: "modern" }, [2, 4, 5, 6], { decorate: false });
+    const spec = specFor({ configuration: 2, profile: "modern" });
+    // the agent dies before the 4th command of the apply (after the guard and two steps)
+    await expect(converge(new LabTransport(dir, { crashBeforeCommand: 4 }), spec)).rejects.toMatchObject({ kind: "dropped" });
+    const check = await runCli(["check", "--target", `lab:${dir}`, "--configuration", "2", "--profile", "modern"]);
+    expect(check.out).toMatch(/note: an earlier apply \(backup wsus-iis-\S+, started \S+\) was interrupted after 2 of \d+ step\(s\): the server may be half repaired; its IIS backup is kept/);
+    const apply = await runCli(["apply", "--yes", "--target", `lab:${dir}`, "--configuration", "2", "--profile", "modern", "--format", "json"]);
+    const out = JSON.parse(apply.out);
+    expect(out.status).toBe("applied");
+    expect(out.notes).toEqual([expect.stringMatching(/^an earlier apply .* was interrupted after 2 of/)]);
+    expect(out.journal[0]).toMatchObject({ state: "interrupted", stepsRun: 2 });
+  });
 });

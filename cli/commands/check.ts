@@ -2,7 +2,7 @@ import { Command, Option } from "commander";
 import { checkEvidence } from "../../core/check";
 import { EvidenceError } from "../../core/evidence/errors";
 import type { ServerReport } from "../../core/report";
-import { checkTarget, type CheckResult } from "../../ops/converge";
+import { checkTarget, journalNotices, type CheckResult } from "../../ops/converge";
 import { CliError, EXIT } from "../errors";
 import { addFleetOptions, fleetOf, specsOf, transportFor, withProgress, summaryTable, type FleetOptions } from "../fleet";
 import { emit, FORMATS, parseFormat, render, RULE_INFO } from "../output";
@@ -77,7 +77,9 @@ export function register(program: Command): void {
           (o) => (!o.ok ? "unreachable" : o.value!.report.compliant ? "compliant" : "drifted"),
         );
         reports = outcomes.map((o) =>
-          o.ok ? { server: o.value!.evidence.computerName ?? o.target, target: o.target, report: o.value!.report, rules: RULE_INFO } : unreachableReport(o.target, o.error!),
+          o.ok
+            ? { server: o.value!.evidence.computerName ?? o.target, target: o.target, report: o.value!.report, rules: RULE_INFO, notices: journalNotices(o.value!.journal) }
+            : unreachableReport(o.target, o.error!),
         );
         unreachable = outcomes.some((o) => !o.ok);
         if (targets.length > 1 && format !== "text") {

@@ -3,7 +3,7 @@ import { Command } from "commander";
 import { EvidenceError } from "../../core/evidence/errors";
 import { plan as makePlan, type Plan } from "../../core/plan/planner";
 import { stateFromEvidence } from "../../core/state/fromEvidence";
-import { converge, planTarget, type ConvergeResult } from "../../ops/converge";
+import { converge, journalNotices, planTarget, type ConvergeResult } from "../../ops/converge";
 import { CliError, EXIT } from "../errors";
 import { addFleetOptions, fleetOf, specsOf, summaryTable, transportFor, withProgress, type FleetOptions } from "../fleet";
 import { emit } from "../output";
@@ -15,6 +15,9 @@ interface PlanOptions extends SpecOptions, FleetOptions {
   format: string;
   output?: string;
 }
+
+/** The apply's own notes (a restore it did not dare) and what the server's journal says. */
+const notesOf = (r: ConvergeResult) => [...(r.apply?.notes ?? []), ...journalNotices(r.journal)];
 
 const causeTag = (cause: number | null) => (cause === null ? "layout" : `cause ${cause}`);
 
@@ -99,11 +102,24 @@ export function register(program: Command): void {
         if (!o.ok) return { target: o.target, status: "unreachable", detail: o.error!.message };
         const r = o.value!;
         const failed = r.apply?.failed ? ` step ${r.apply.failed.index} failed: ${r.apply.failed.command} (exit ${r.apply.failed.exitCode}) ${(r.apply.failed.stderr || r.apply.failed.stdout).trim().split("\n")[0]}` : "";
-        return { target: o.target, status: r.status, detail: `${r.plan.steps.length} step(s), ${r.roundTrips} round trip(s)${r.after.compliant ? ", compliant" : `, ${r.after.findings.filter((f) => f.status === "fail").length} problem(s) left`}${failed}` };
+        const notes = notesOf(r).map((n) => `; note: ${n}`).join("");
+        return { target: o.target, status: r.status, detail: `${r.plan.steps.length} step(s), ${r.roundTrips} round trip(s)${r.after.compliant ? ", compliant" : `, ${r.after.findings.filter((f) => f.status === "fail").length} problem(s) left`}${failed}${notes}` };
       });
       const json = outcomes.map((o) =>
         o.ok
-          ? { target: o.target, status: o.value!.status, compliant: o.value!.after.compliant, roundTrips: o.value!.roundTrips, plan: o.value!.plan, backupName: o.value!.apply?.backupName ?? null, failed: o.value!.apply?.failed ?? null, rollback: o.value!.apply?.rollback ?? [], findings: o.value!.after.findings }
+          ? {
+              target: o.target,
+              status: o.value!.status,
+              compliant: o.value!.after.compliant,
+              roundTrips: o.value!.roundTrips,
+              plan: o.value!.plan,
+              backupName: o.value!.apply?.backupName ?? null,
+              failed: o.value!.apply?.failed ?? null,
+              rollback: o.value!.apply?.rollback ?? [],
+              notes: notesOf(o.value!),
+              journal: o.value!.journal,
+              findings: o.value!.after.findings,
+            }
           : { target: o.target, status: "unreachable", error: o.error!.message },
       );
       emit(format === "json" ? JSON.stringify(json.length === 1 ? json[0] : { servers: json }, null, 2) + "\n" : summaryTable(rows), opts.output);

@@ -84,6 +84,7 @@ function serverBlock(r: ServerReport, p: Palette): string[] {
   const name = p.bold(sanitizeForTerminal(r.server));
   const target = r.target !== undefined ? ` ${p.dim(`[${sanitizeForTerminal(r.target)}]`)}` : "";
   const lines = [`${name}${target}: ${verdict(r, p)}`];
+  for (const n of r.notices ?? []) lines.push(`  ${p.yellow("note:")} ${sanitizeForTerminal(n)}`);
   const ordered = orderFindings(r.report.findings, rulesWithFindings(r));
   const fails = ordered.filter((f) => f.status === "fail");
   const unknowns = ordered.filter((f) => f.status === "unknown");

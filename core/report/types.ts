@@ -23,5 +23,7 @@ export const ServerReport = z.object({
   report: Report,
   /** All rules that were evaluated for this server. */
   rules: z.array(RuleInfo),
+  /** What a person should know about the server besides the findings (an interrupted earlier apply …). */
+  notices: z.array(z.string()).optional(),
 });
 export type ServerReport = z.infer<typeof ServerReport>;
