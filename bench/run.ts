@@ -43,6 +43,10 @@ const BENCHES: Bench[] = [
     run: async () => (await import("./soak.js")).benchRows(),
   },
   {
+    title: "real agent: PowerShell round trips",
+    run: async () => (await import("./agent.js")).benchRows(),
+  },
+  {
     title: "fleet: round trips and 1,000-server check",
     run: async () => (await import("./fleet.js")).benchRows(),
   },
