@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { relative, sep } from "node:path";
 import { RULES } from "../core/rules";
-import { renderJson, renderJunit, renderSarif, renderText, type RuleInfo, type ServerReport } from "../core/report";
+import { FailOn, renderJson, renderJunit, renderSarif, renderText, type RuleInfo, type ServerReport } from "../core/report";
 import { CliError } from "./errors";
 
 export const FORMATS = ["text", "json", "sarif", "junit"] as const;
@@ -11,6 +11,16 @@ export function parseFormat(value: string): Format {
   if (!(FORMATS as readonly string[]).includes(value)) throw new CliError(`--format: expected one of ${FORMATS.join(", ")}, got ${JSON.stringify(value)}`);
   return value as Format;
 }
+
+/** `--fail-on error|unknown|warning` (core/report/failOn.ts). */
+export function parseFailOn(value: string | undefined): FailOn {
+  const v = value ?? "error";
+  if (!(FailOn.options as readonly string[]).includes(v)) throw new CliError(`--fail-on: expected one of ${FailOn.options.join(", ")}, got ${JSON.stringify(value)}`);
+  return v as FailOn;
+}
+
+export const FAIL_ON_HELP =
+  "what makes the exit code 1: error (a failed requirement; the default), unknown (also any rule that could not run for lack of evidence), warning (also warnings)";
 
 export const RULE_INFO: RuleInfo[] = RULES.map((r) => ({ id: r.id, cause: r.cause, title: r.title, description: r.description }));
 

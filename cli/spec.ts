@@ -35,8 +35,8 @@ export function specInputOf(opts: SpecOptions): Record<string, unknown> {
   }
   const input: Record<string, unknown> = { ...((base as Record<string, unknown>) ?? {}) };
   if (opts.configuration !== undefined) {
-    if (opts.configuration !== "1" && opts.configuration !== "2") throw new CliError(`--configuration: expected 1 or 2, got ${JSON.stringify(opts.configuration)}`);
-    input.configuration = Number(opts.configuration);
+    if (!["1", "2", "auto"].includes(opts.configuration)) throw new CliError(`--configuration: expected 1, 2 or auto, got ${JSON.stringify(opts.configuration)}`);
+    input.configuration = opts.configuration === "auto" ? "auto" : Number(opts.configuration);
   }
   if (opts.profile !== undefined) input.profile = opts.profile;
   if (opts.computerName !== undefined) input.computerName = opts.computerName;

@@ -63,8 +63,16 @@ export class WsusIisLayout extends pulumi.ComponentResource {
   /** Whether the server has no failing finding after the last check/converge. */
   public readonly compliant: pulumi.Output<boolean>;
   public readonly findings: pulumi.Output<Finding[]>;
-  /** The resolved layout (plain data). */
+  /**
+   * The declared layout (plain data): what the child components show. A spec with profile or
+   * configuration `auto` is declared as a default WSUS 4+ install (modern, Configuration 2).
+   */
   public readonly layout: pulumi.Output<LayoutSummary>;
+  /**
+   * What the server was judged and repaired against, and why: `auto` is read from the server before any
+   * repair (the server's own layout may differ from the declared default above).
+   */
+  public readonly serverLayout: pulumi.Output<{ profile: "kb920659" | "modern"; configuration: 1 | 2; reasons: string[] }>;
   public readonly target: pulumi.Output<string>;
   public readonly sites: IisSite[];
   public readonly virtualDirectories: VirtualDirectory[];
@@ -133,8 +141,9 @@ export class WsusIisLayout extends pulumi.ComponentResource {
     this.compliant = this.server.compliant;
     this.findings = this.server.findings as pulumi.Output<Finding[]>;
     this.layout = pulumi.output(summarize(layout));
+    this.serverLayout = this.server.layout;
     this.target = pulumi.output(args.target);
-    this.registerOutputs({ compliant: this.compliant, findings: this.findings, layout: this.layout, target: this.target, spec: args.spec });
+    this.registerOutputs({ compliant: this.compliant, findings: this.findings, layout: this.layout, serverLayout: this.serverLayout, target: this.target, spec: args.spec });
   }
 
   /** Validate the spec (and a plain target) before anything is registered; field-named errors. */

@@ -5,16 +5,20 @@ import type { Profile, SpecInput } from "../core/model/spec";
  * with overrides through `withOverrides`) as `WsusIisLayout`'s `spec`.
  *
  * - Configuration 1: every WSUS virtual directory on the Default Web Site (http *:80).
- * - Configuration 2: SelfUpdate and ClientWebService on the Default Web Site (port 80), everything on
- *   the WSUS Administration site (http 8530, https 8531). Clients use port 80 in the kb920659 profile
- *   and the WSUS site's port (8530) in the modern one.
+ * - Configuration 2: everything on the WSUS Administration site (http 8530, https 8531). In the modern
+ *   profile clients use 8530 and the Default Web Site holds nothing of WSUS (a default WSUS 4+ install);
+ *   in kb920659 SelfUpdate and ClientWebService are also on the Default Web Site and clients use port 80.
+ *
+ * The profile defaults to modern, the layout of every supported Windows Server. `auto` is accepted: the
+ * declaration (policy pack, child resources) then means modern, and a server's own layout is read before
+ * anything is repaired on it (README, "Profiles").
  */
 export interface PresetOptions {
-  /** kb920659 (the KB verbatim, default) or modern (WSUS 3.0 SP2 / Windows Server 2012+). */
-  profile?: Profile;
+  /** modern (WSUS 3.0 SP2 / Windows Server 2012+, the default), kb920659 (the KB verbatim) or auto. */
+  profile?: Profile | "auto";
 }
 
-function configuration1({ profile = "kb920659" }: PresetOptions = {}): SpecInput {
+function configuration1({ profile = "modern" }: PresetOptions = {}): SpecInput {
   return {
     configuration: 1,
     profile,
@@ -23,7 +27,7 @@ function configuration1({ profile = "kb920659" }: PresetOptions = {}): SpecInput
   };
 }
 
-function configuration2({ profile = "kb920659" }: PresetOptions = {}): SpecInput {
+function configuration2({ profile = "modern" }: PresetOptions = {}): SpecInput {
   return {
     configuration: 2,
     profile,

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { describeIssues, parseSpec, SpecError } from "../core/model/spec";
+import { isProblem } from "../core/rules/finding";
 import { parseTarget, TargetError } from "../transports/target";
 import { WsusIisLayout } from "./layout";
 import { presets, withOverrides } from "./presets";
@@ -15,8 +16,8 @@ import { ComponentArgsError } from "./validate";
  *   wsus-iis:servers:
  *     - name: wsus01
  *       target: lab:./.lab/wsus01
- *       configuration: 1          # default 1
- *       profile: kb920659         # default kb920659
+ *       configuration: 1          # 1, 2 or auto (default auto)
+ *       profile: kb920659         # kb920659, modern or auto (default auto)
  *       overrides: { computerName: WSUS01 }   # any spec field (core/model/spec.ts)
  *       credentials: { sshIdentity: ~/.ssh/wsus }   # always stored as secrets
  * ```
@@ -33,8 +34,12 @@ export const ServerEntry = z.strictObject({
       ctx.addIssue({ code: "custom", message: e.message.replace(/^target "(?:[^"\\]|\\.)*": /, "") });
     }
   }),
-  configuration: z.union([z.literal(1), z.literal(2)], { message: "expected 1 or 2" }).default(1),
-  profile: z.enum(["kb920659", "modern"]).default("kb920659"),
+  /**
+   * auto (the default): read from the server before anything is repaired; the declared children show
+   * the default WSUS 4+ install (modern, Configuration 2) until then.
+   */
+  configuration: z.union([z.literal(1), z.literal(2), z.literal("auto")], { message: "expected 1, 2 or auto" }).default("auto"),
+  profile: z.enum(["auto", "kb920659", "modern"]).default("auto"),
   /** Spec fields on top of the configuration preset (nested objects merge one level deep). */
   overrides: z.record(z.string(), z.unknown()).default({}),
   credentials: z
@@ -93,7 +98,12 @@ export function parseServersConfig(raw: unknown, key = "wsus-iis:servers"): Serv
 
 /** The spec input of one server: its configuration's preset, profile, then the overrides. */
 export function specOf(s: ServerEntry, where = "server") {
-  const preset = s.configuration === 2 ? presets.configuration2({ profile: s.profile }) : presets.configuration1({ profile: s.profile });
+  const preset =
+    s.configuration === 2
+      ? presets.configuration2({ profile: s.profile })
+      : s.configuration === 1
+        ? presets.configuration1({ profile: s.profile })
+        : { configuration: "auto" as const, profile: s.profile };
   if ("configuration" in s.overrides || "profile" in s.overrides) {
     throw new StackConfigError([`${where}.overrides: set configuration and profile on the server entry, not in overrides`]);
   }
@@ -111,7 +121,7 @@ export function specOf(s: ServerEntry, where = "server") {
 export interface ServerOutput {
   name: string;
   target: string;
-  configuration: 1 | 2;
+  configuration: 1 | 2 | "auto";
   profile: string;
   compliant: pulumi.Output<boolean>;
   failing: pulumi.Output<number>;
@@ -120,7 +130,7 @@ export interface ServerOutput {
 export interface StackResult {
   layouts: WsusIisLayout[];
   /** Per server: compliant and the number of failing findings. */
-  servers: pulumi.Output<Record<string, { target: string; configuration: 1 | 2; profile: string; compliant: boolean; failing: number }>>;
+  servers: pulumi.Output<Record<string, { target: string; configuration: 1 | 2 | "auto"; profile: string; compliant: boolean; failing: number }>>;
   /** Names of the servers that are not compliant. */
   drifted: pulumi.Output<string[]>;
   compliant: pulumi.Output<boolean>;
@@ -153,7 +163,7 @@ export function deployStack(config: pulumi.Config = new pulumi.Config("wsus-iis"
         configuration: servers[i].configuration,
         profile: servers[i].profile,
         compliant,
-        failing: (findings ?? []).filter((f) => f.status === "fail").length,
+        failing: (findings ?? []).filter(isProblem).length,
       })),
     ),
   );

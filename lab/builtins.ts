@@ -250,6 +250,16 @@ export async function msiexecCommand(ctx: LabContext, argv: string[]): Promise<C
   } catch {
     return { stdout: "", stderr: "", exitCode: 1620 };
   }
+  // Windows Installer semantics (Microsoft Learn, "Command-Line Options" and "MsiExec.exe Error
+  // Messages"): /f repairs a product "currently installed" (else 1605, ERROR_UNKNOWN_PRODUCT);
+  // /i on an installed product does not bring back missing files (../shared/notes/REAL_WINDOWS.md).
+  const state = await ctx.state();
+  const installed = state.products.some((p) => p.toLowerCase() === manifest.productName.toLowerCase());
+  if (mode === "repair" && !installed) return { stdout: "", stderr: "", exitCode: 1605 };
+  if (mode === "install" && installed) return { stdout: "", stderr: "", exitCode: 0 };
+  if (mode === "uninstall") state.products = state.products.filter((p) => p.toLowerCase() !== manifest.productName.toLowerCase());
+  else if (!installed) state.products.push(manifest.productName);
+  ctx.markDirty();
   const target = manifest.targetDir;
   await mkdirWindows(ctx.dir, target);
   for (const [rel, content] of Object.entries(manifest.files)) {

@@ -29,6 +29,8 @@ export function lines(...ls: string[]): string {
 export class LabContext {
   private stateCache: LabState | null = null;
   private dirty = false;
+  /** %ERRORLEVEL% within one command line: the exit code of the last command run (`if errorlevel N`). */
+  errorlevel = 0;
 
   constructor(
     readonly dir: string,

@@ -11,6 +11,7 @@ import { DEFAULT_LOCALE, isLocale, LOCALES, type Locale, localAccountName, local
 import { DEFAULT_CWD, runCommand, TOOL_FILES, toolStubText } from "./shell";
 import { isLab, LAB_SCHEMA_ID, LabError, type LabState, readLabState, writeLabState } from "./state";
 import { applicationHostConfig } from "./template";
+import { labLocalGroup } from "./windowsApi";
 
 /**
  * `createLab(dir, options)`: a simulated WSUS server in a folder (see lab/README.md), healthy per
@@ -18,22 +19,26 @@ import { applicationHostConfig } from "./template";
  * own commands, so a break is exactly what the real command would have done.
  */
 
-export type Break = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | "missing-vdir" | "windows-auth-anonymous" | "wrong-path";
+export type Break = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | "missing-vdir" | "windows-auth-anonymous" | "wrong-path" | "users-hardened";
 
-export const BREAKS: readonly Break[] = [1, 2, 3, 4, 5, 6, 7, 8, "missing-vdir", "windows-auth-anonymous", "wrong-path"];
+/** The product Selfupdate.msi installs (the lab's name for it; KB 920659 gives none). */
+export const SELFUPDATE_PRODUCT = "Windows Server Update Services SelfUpdate";
+
+export const BREAKS: readonly Break[] = [1, 2, 3, 4, 5, 6, 7, 8, "missing-vdir", "windows-auth-anonymous", "wrong-path", "users-hardened"];
 
 export const BREAK_DESCRIPTIONS: Readonly<Record<string, string>> = {
-  "1": "kb920659: IUSR_<COMPUTERNAME> removed from Users; modern: Users ACE removed from the SelfUpdate folder",
+  "1": "kb920659: IUSR_<COMPUTERNAME> (and Authenticated Users, through which it would still be in Users) removed from Users; modern: Users ACE removed from the SelfUpdate folder",
   "2": "SelfUpdate virtual directory removed from every site",
   "3": "SelfUpdate not on a site bound to the client port (removed there, or the binding moved to 8080)",
   "4": "anonymous access off on SelfUpdate",
-  "5": "Default Web Site bound to 192.0.2.10 instead of All Unassigned (no 127.0.0.1)",
+  "5": "the site clients use (Default Web Site in the KB's layouts, the WSUS site in modern Configuration 2) bound to 192.0.2.10 instead of All Unassigned (no 127.0.0.1)",
   "6": "anonymous access off on the Default Web Site",
   "7": "SharePoint installed without excluded paths",
   "8": "SelfUpdate files deleted",
   "missing-vdir": "ClientWebService removed from every site",
   "windows-auth-anonymous": "the Windows-auth vdir set to anonymous on, Windows off",
   "wrong-path": "SelfUpdate physical path set to ...\\WebServices\\ServerSyncWebService (Appendix C's copy-paste error)",
+  "users-hardened": "Authenticated Users removed from Users (a hardening baseline): IIS's anonymous user no longer reads what only Users may",
 };
 
 /** Parse a break given as text ("4", "wrong-path"); throws LabError naming the bad value. */
@@ -42,7 +47,7 @@ export function parseBreak(text: string): Break {
   if (/^[1-8]$/.test(t)) return Number(t) as Break;
   const named = BREAKS.find((b) => typeof b === "string" && b === t);
   if (named !== undefined) return named;
-  throw new LabError(`unknown break "${text}": expected 1..8, missing-vdir, windows-auth-anonymous or wrong-path`);
+  throw new LabError(`unknown break "${text}": expected 1..8, missing-vdir, windows-auth-anonymous, wrong-path or users-hardened`);
 }
 
 export interface CreateLabOptions {
@@ -246,7 +251,7 @@ async function writeFiles(dir: string, layout: Layout): Promise<void> {
   await writeWindowsFile(
     dir,
     joinWindowsPath(install, "Setup", "Selfupdate.msi"),
-    fakeMsi({ productName: "Windows Server Update Services SelfUpdate", targetDir: layout.selfUpdatePath, files: payload }),
+    fakeMsi({ productName: SELFUPDATE_PRODUCT, targetDir: layout.selfUpdatePath, files: payload }),
   );
   await writeWindowsFile(dir, joinWindowsPath(install, "WebServices", "suscomp.dll"), "MZ wsus-iis lab: placeholder suscomp.dll\r\n");
 
@@ -298,8 +303,9 @@ function initialState(spec: Spec, layout: Layout, specInput: SpecInput, computer
     },
     features: { sharePoint: { installed: false, excludedPaths: [] } },
     services: { W3SVC: "Running", WAS: "Running", WsusService: "Running" },
-    profile: spec.profile,
-    configuration: spec.configuration,
+    products: [SELFUPDATE_PRODUCT],
+    profile: layout.profile,
+    configuration: layout.configuration,
     spec: specInput,
   };
 }
@@ -325,8 +331,9 @@ export async function createLab(dir: string, options: CreateLabOptions = {}): Pr
   const base = (options.spec ?? {}) as Record<string, unknown>;
   const specInput = {
     ...base,
-    configuration: options.configuration ?? base.configuration ?? 1,
-    profile: options.profile ?? base.profile ?? "kb920659",
+    // a default WSUS 4+ install: the WSUS site on 8530/8531, IIS 7+ layout
+    configuration: options.configuration ?? base.configuration ?? 2,
+    profile: options.profile ?? base.profile ?? "modern",
     computerName: options.computerName ?? base.computerName ?? "WSUS01",
   } as SpecInput;
   let spec: Spec;
@@ -394,6 +401,13 @@ function httpPortsOf(doc: XmlDoc, site: string): number[] {
   return (s?.bindings ?? []).filter((b) => b.protocol.toLowerCase() === "http").map((b) => Number(b.bindingInformation.split(":").slice(-2)[0]));
 }
 
+/** `net localgroup Users "NT AUTHORITY\Authenticated Users" /delete`, unless an earlier break did it (1377 otherwise). */
+async function removeAuthenticatedUsersFromUsers(dir: string, locale: Locale): Promise<void> {
+  const users = await labLocalGroup(dir, "S-1-5-32-545");
+  if (!users?.members.some((m) => m.sid === "S-1-5-11")) return;
+  await must(dir, `net localgroup ${q(localGroupName(locale, "Users"))} ${q(localAccountName(locale, "S-1-5-11", "NT AUTHORITY\\Authenticated Users"))} /delete`);
+}
+
 /** Apply one break to an existing lab. */
 export async function applyBreak(dir: string, brk: Break): Promise<void> {
   const { layout, computerName } = await labLayout(dir);
@@ -401,14 +415,21 @@ export async function applyBreak(dir: string, brk: Break): Promise<void> {
   const locale = localeOf(await readLabState(dir));
   const doc = await readDoc(dir);
   const su = layout.selfUpdateName;
-  const defaultSite = layout.sites.find((s) => s.role === "default")!;
+  const clientSite = layout.clientSite;
   const anon = "-section:system.webServer/security/authentication/anonymousAuthentication";
   const win = "-section:system.webServer/security/authentication/windowsAuthentication";
 
   switch (brk) {
     case 1:
-      if (layout.profile === "kb920659") await must(dir, `net localgroup ${q(localGroupName(locale, "Users"))} ${q(`IUSR_${computerName.toUpperCase()}`)} /delete`);
-      else await must(dir, `icacls ${q(layout.selfUpdatePath)} /remove:g ${q(localAccountName(locale, "S-1-5-32-545", "BUILTIN\\Users"))}`);
+      if (layout.profile === "kb920659") {
+        // The KB's "IUSR_ComputerName account has been removed from the Users group": with Authenticated
+        // Users still in Users the account would keep Users in its token (docs/research/iis-anonymous.md)
+        await must(dir, `net localgroup ${q(localGroupName(locale, "Users"))} ${q(`IUSR_${computerName.toUpperCase()}`)} /delete`);
+        await removeAuthenticatedUsersFromUsers(dir, locale);
+      } else await must(dir, `icacls ${q(layout.selfUpdatePath)} /remove:g ${q(localAccountName(locale, "S-1-5-32-545", "BUILTIN\\Users"))}`);
+      return;
+    case "users-hardened":
+      await removeAuthenticatedUsersFromUsers(dir, locale);
       return;
     case 2:
       for (const h of holders(doc, su)) await must(dir, `${APPCMD} delete ${h.kind} ${q(h.id)}`);
@@ -436,19 +457,20 @@ export async function applyBreak(dir: string, brk: Break): Promise<void> {
       for (const h of holders(doc, su)) await must(dir, `${APPCMD} set config ${q(`${h.site}/${su}`)} ${anon} /enabled:"False" /commit:apphost`);
       return;
     case 5: {
-      const site = findSite(doc, defaultSite.name)!;
+      const site = findSite(doc, clientSite.name)!;
       for (const b of site.bindings) {
         const parts = b.bindingInformation.split(":");
-        if (b.protocol.toLowerCase() !== "http" || Number(parts[parts.length - 2]) !== defaultSite.httpPort) continue;
+        if (b.protocol.toLowerCase() !== "http" || Number(parts[parts.length - 2]) !== clientSite.httpPort) continue;
         const sel = (info: string) => `[protocol='${b.protocol}',bindingInformation='${info}']`;
         await must(dir, `${APPCMD} set site /site.name:${q(site.name)} ${q(`/-bindings.${sel(b.bindingInformation)}`)}`);
       }
-      const sel = `[protocol='http',bindingInformation='192.0.2.10:${defaultSite.httpPort}:']`;
+      const sel = `[protocol='http',bindingInformation='192.0.2.10:${clientSite.httpPort}:']`;
       await must(dir, `${APPCMD} set site /site.name:${q(site.name)} ${q(`/+bindings.${sel}`)}`);
       return;
     }
     case 6:
-      await must(dir, `${APPCMD} set config ${q(defaultSite.name)} ${anon} /enabled:"False" /commit:apphost`);
+      // the KB's own: the Default Web Site (in modern Configuration 2 on 8530 clients never use it)
+      await must(dir, `${APPCMD} set config ${q(layout.spec.defaultSite.name)} ${anon} /enabled:"False" /commit:apphost`);
       return;
     case 7: {
       const state = await readLabState(dir);

@@ -237,6 +237,7 @@ async function runExpanded(ctx: LabContext, expanded: string): Promise<CommandRe
     if (!skip) {
       const r = await runRedirected(ctx, c.text, c.redirects);
       last = r;
+      ctx.errorlevel = r.exitCode;
       // a pipe hands stdout to the next command's stdin; no emulated command reads stdin
       if (c.next !== "|") stdout += r.stdout;
       stderr += r.stderr;
@@ -299,6 +300,15 @@ async function runRedirected(ctx: LabContext, text: string, redirects: Redirect[
 
 async function runSimple(ctx: LabContext, text: string): Promise<CommandResult> {
   const trimmed = text.trimStart();
+  // `if [not] errorlevel N command`: true when the last exit code is N or more (Microsoft Learn, "if").
+  // A false condition runs nothing and leaves the errorlevel as it was. Other `if` forms are not modelled.
+  const ifMatch = /^if\s+(not\s+)?errorlevel\s+(\d+)\s+([\s\S]+)$/i.exec(trimmed);
+  if (ifMatch) {
+    const holds = ctx.errorlevel >= Number(ifMatch[2]);
+    if (holds === !ifMatch[1]) return runSimple(ctx, ifMatch[3]);
+    return { stdout: "", stderr: "", exitCode: ctx.errorlevel };
+  }
+  if (/^if(\s|$)/i.test(trimmed)) return { stdout: "", stderr: `The wsus-iis lab models only \`if [not] errorlevel N command\`.${NL}`, exitCode: 255 };
   // echo prints the raw rest of the line (after one delimiter); `echo.` prints an empty line
   if (/^echo(?=$|[\s.,;=:(/\\+[\]])/i.test(trimmed)) {
     const rest = trimmed.slice(4);

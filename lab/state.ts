@@ -55,6 +55,8 @@ export const LabStateSchema = z.looseObject({
     })
     .prefault({}),
   services: z.record(z.string(), z.string()).default({}),
+  /** Windows Installer products installed (by product name): msiexec /f repairs only these. */
+  products: z.array(z.string()).default([]),
   profile: z.string().optional(),
   configuration: z.number().optional(),
   breaks: z.array(z.union([z.number(), z.string()])).optional(),

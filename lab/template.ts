@@ -19,19 +19,17 @@ export const WSUS_SITE_ID = 1572271583;
 const a = escapeAttr;
 
 function bindingsFor(layout: Layout, site: SiteRequirement): string[] {
-  if (site.role === "admin") {
-    const out = [`<binding protocol="http" bindingInformation="*:${site.httpPort}:" />`];
-    if (site.httpsPort !== null) out.push(`<binding protocol="https" bindingInformation="*:${site.httpsPort}:" />`);
-    return out;
-  }
+  // the spec's binding policy shapes the site clients reach SelfUpdate on
   const policy = layout.spec.bindings;
-  if (policy.mode === "addresses") {
-    return policy.addresses.map((ip) => {
-      const host = ip.includes(":") && !ip.startsWith("[") ? `[${ip}]` : ip;
-      return `<binding protocol="http" bindingInformation="${a(host)}:${site.httpPort}:" />`;
-    });
-  }
-  return [`<binding protocol="http" bindingInformation="*:${site.httpPort}:" />`];
+  const out =
+    site === layout.clientSite && policy.mode === "addresses"
+      ? policy.addresses.map((ip) => {
+          const host = ip.includes(":") && !ip.startsWith("[") ? `[${ip}]` : ip;
+          return `<binding protocol="http" bindingInformation="${a(host)}:${site.httpPort}:" />`;
+        })
+      : [`<binding protocol="http" bindingInformation="*:${site.httpPort}:" />`];
+  if (site.httpsPort !== null) out.push(`<binding protocol="https" bindingInformation="*:${site.httpsPort}:" />`);
+  return out;
 }
 
 function siteXml(layout: Layout, site: SiteRequirement, id: number, installDir: string): string[] {
@@ -88,10 +86,14 @@ const indent = (lines: string[], n: number) => lines.map((l) => (l === "" ? "" :
 
 export function applicationHostConfig(layout: Layout): string {
   const installDir = layout.spec.installDir;
-  const siteIds = layout.sites.map((s) => (s.role === "default" ? DEFAULT_SITE_ID : WSUS_SITE_ID));
+  // Every IIS has its Default Web Site; in modern Configuration 2 on 8530 it holds nothing of WSUS.
+  const all: SiteRequirement[] = layout.sites.some((s) => s.role === "default")
+    ? layout.sites
+    : [{ role: "default", name: layout.spec.defaultSite.name, httpPort: layout.spec.defaultSite.httpPort, httpsPort: null, vdirs: [] }, ...layout.sites];
+  const siteIds = all.map((s) => (s.role === "default" ? DEFAULT_SITE_ID : WSUS_SITE_ID));
   const suscomp = joinWindowsPath(installDir, "WebServices", "suscomp.dll");
 
-  const sites = layout.sites.flatMap((s, i) => siteXml(layout, s, siteIds[i], installDir));
+  const sites = all.flatMap((s, i) => siteXml(layout, s, siteIds[i], installDir));
   const locations = layout.sites.flatMap((s) => s.vdirs.flatMap((v) => locationXml(s.name, v)));
 
   const lines = [
@@ -373,7 +375,8 @@ export function applicationHostConfig(layout: Layout): string {
     ``,
     `            <authentication>`,
     ``,
-    `                <anonymousAuthentication enabled="true" userName="IUSR" />`,
+    // IIS 7+ writes the built-in IUSR (IIS docs); the KB's world runs anonymous requests as IUSR_<COMPUTERNAME>
+    `                <anonymousAuthentication enabled="true" userName="${a(layout.anonymousIdentity.principal)}" />`,
     ``,
     `                <basicAuthentication enabled="false" />`,
     ``,

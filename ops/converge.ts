@@ -2,14 +2,17 @@ import type { ApplyResponse, JournalEntry } from "../core/agent/protocol";
 import { resolveLayout } from "../core/model/layout";
 import type { Spec } from "../core/model/spec";
 import { plan as makePlan, type Plan } from "../core/plan/planner";
-import { evaluate, toReport, type Report } from "../core/rules";
+import { evaluate, layoutFor, RULES, toReport, type Report } from "../core/rules";
 import { stateFromEvidence } from "../core/state/fromEvidence";
 import type { Evidence } from "../core/evidence/schema";
 import type { Transport } from "../transports/transport";
+import { judge, type LayoutChoice } from "../core/check";
 import { applyParams, backupName, collectParams } from "./params";
 
 export interface CheckResult {
   report: Report;
+  /** The layout the server was judged against (profile and configuration, detected when auto). */
+  layout: LayoutChoice;
   evidence: Evidence;
   configHash: string;
   /** The server's latest applies, newest first (an interrupted one, or one nobody received the answer of). */
@@ -36,7 +39,8 @@ export async function checkTarget(transport: Transport, spec: Spec): Promise<Che
   const layout = resolveLayout(spec);
   const res = await transport.request({ op: "collect", params: collectParams(layout) });
   if (res.op !== "collect") throw new Error("agent answered a collect with " + res.op);
-  return { report: toReport(evaluate(spec, stateFromEvidence(res.evidence))), evidence: res.evidence, configHash: res.configHash, journal: res.journal };
+  const judged = judge(spec, stateFromEvidence(res.evidence));
+  return { ...judged, evidence: res.evidence, configHash: res.configHash, journal: res.journal };
 }
 
 /** Plan from a live read (one round trip). */
@@ -47,6 +51,8 @@ export async function planTarget(transport: Transport, spec: Spec): Promise<Chec
 }
 
 export interface ConvergeResult {
+  /** The layout the server was judged and repaired against (detected when the spec says auto). */
+  layout: LayoutChoice;
   before: Report;
   plan: Plan;
   apply: ApplyResponse | null;
@@ -68,10 +74,12 @@ export async function converge(transport: Transport, spec: Spec, opts: { backupN
   const layout = resolveLayout(spec);
   const read = await planTarget(transport, spec);
   if (read.plan.steps.length === 0) {
-    return { before: read.report, plan: read.plan, apply: null, after: read.report, status: "nothing-to-do", roundTrips: transport.roundTrips - start, configHash: read.configHash, journal: read.journal };
+    return { layout: read.layout, before: read.report, plan: read.plan, apply: null, after: read.report, status: "nothing-to-do", roundTrips: transport.roundTrips - start, configHash: read.configHash, journal: read.journal };
   }
   const res = await transport.request({ op: "apply", params: applyParams(read.plan, read.configHash, layout, opts.backupName ?? backupName()) });
   if (res.op !== "apply") throw new Error("agent answered an apply with " + res.op);
-  const after = toReport(evaluate(spec, stateFromEvidence(res.evidence)));
-  return { before: read.report, plan: read.plan, apply: res, after, status: res.status, roundTrips: transport.roundTrips - start, configHash: res.configHash, journal: read.journal };
+  // judged against the layout the plan was made for (a repair does not change which WSUS this is)
+  const afterState = stateFromEvidence(res.evidence);
+  const after = toReport(evaluate(spec, afterState, RULES, layoutFor(spec, stateFromEvidence(read.evidence))));
+  return { layout: read.layout, before: read.report, plan: read.plan, apply: res, after, status: res.status, roundTrips: transport.roundTrips - start, configHash: res.configHash, journal: read.journal };
 }

@@ -342,6 +342,12 @@ export const layoutAnonymousPolicy = rulePolicy({
   },
 });
 
+/**
+ * profile-fits-server compares an explicit profile with what a server shows; a declaration has no server,
+ * so it never fires here (the provider's findings carry it to wsus-no-drift). Advisory like the rule.
+ */
+export const profileFitsPolicy = rulePolicy({ rule: rule("profile-fits-server"), enforcementLevel: "advisory" });
+
 export const layoutRequireSslPolicy = rulePolicy({
   rule: rule("layout-require-ssl"),
   enforcementLevel: "advisory",
@@ -365,6 +371,7 @@ export const rulePolicies: ResourceValidationPolicy[] = [
   layoutWindowsAuthPolicy,
   layoutAnonymousPolicy,
   layoutRequireSslPolicy,
+  profileFitsPolicy,
 ];
 
 /** A spec that does not parse can't be judged: one mandatory violation naming every bad field. */

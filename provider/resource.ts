@@ -13,7 +13,10 @@ export interface WsusIisServerCredentials {
 }
 
 export interface WsusIisServerArgs {
-  /** The desired IIS layout (core/model/spec.ts; `{}` = the kb920659 profile's defaults). */
+  /**
+   * The desired IIS layout (core/model/spec.ts). `{}` = profile and configuration auto: read from the
+   * server before anything is repaired (the `layout` output says what was found and why).
+   */
   spec: pulumi.Input<SpecInput>;
   /** `lab:DIR`, `local` or `ssh://user@host[:port]`. Changing it replaces the resource (another server). */
   target: pulumi.Input<string>;
@@ -52,6 +55,8 @@ export class WsusIisServer extends pulumi.dynamic.Resource {
   declare public readonly pendingSteps: pulumi.Output<number>;
   /** Fixes a person has to make. */
   declare public readonly manualSteps: pulumi.Output<string[]>;
+  /** Profile and configuration judged against, and why (read from the server when the spec says auto). */
+  declare public readonly layout: pulumi.Output<{ profile: "kb920659" | "modern"; configuration: 1 | 2; reasons: string[] }>;
 
   constructor(name: string, args: WsusIisServerArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -72,6 +77,7 @@ export class WsusIisServer extends pulumi.dynamic.Resource {
         owned: undefined,
         pendingSteps: undefined,
         manualSteps: undefined,
+        layout: undefined,
       },
       { ...opts, additionalSecretOutputs: [...new Set([...(opts?.additionalSecretOutputs ?? []), "credentials"])] },
       "wsus-iis",

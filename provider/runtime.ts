@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { ApplyParams } from "../core/agent/protocol";
+import type { LayoutChoice } from "../core/check";
 import { resolveLayout } from "../core/model/layout";
 import { describeIssues, SpecSchema, type Spec, type SpecInput } from "../core/model/spec";
 import { plan as makePlan } from "../core/plan/planner";
@@ -40,6 +41,7 @@ const OUTPUT_KEYS = new Set([
   "owned",
   "pendingSteps",
   "manualSteps",
+  "layout",
 ]);
 
 export interface Credentials {
@@ -77,6 +79,11 @@ export interface ProviderOutputs extends ProviderInputs {
   roundTrips: number;
   /** What this resource added to the server (removed again on delete when removeOnDelete is true). */
   owned: OwnedItem[];
+  /**
+   * The profile and configuration the server was judged and repaired against, and why: the spec's, or
+   * read from the server when the spec says auto (a declaration is made concrete before any repair).
+   */
+  layout: LayoutChoice;
   /** Automatic repair steps the last read (or post-apply state) still plans: > 0 means drift `pulumi up` repairs. */
   pendingSteps: number;
   /** Fixes a person has to make (opt-in repairs not given, or nothing safe to automate). */
@@ -381,6 +388,7 @@ async function convergeTo(raw: unknown, previous: Record<string, unknown> | unde
     owned: mergeOwned(previousOwned.success ? previousOwned.data : [], newlyOwned),
     pendingSteps,
     manualSteps: manual,
+    layout: r.layout,
   });
 }
 
@@ -426,6 +434,7 @@ export async function read(id: string, props: unknown): Promise<{ id: string; pr
       owned: owned.success ? owned.data : [],
       pendingSteps: checked.plan.steps.length,
       manualSteps: checked.plan.manual.map((m) => m.text),
+      layout: checked.layout,
     });
     return { id: p.target, props: outs, inputs: plain(p.inputs) };
   });

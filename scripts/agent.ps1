@@ -34,6 +34,10 @@ $ProgressPreference = 'SilentlyContinue'
 $script:AgentVersion = '2'
 $script:MutexName = 'Global\wsus-iis'
 $script:JournalKeep = 20
+# Success: 0, and Windows Installer's "restart required / initiated" (MsiExec.exe error messages:
+# ERROR_SUCCESS, ERROR_SUCCESS_REBOOT_INITIATED and ERROR_SUCCESS_REBOOT_REQUIRED "are indicative of success").
+$script:SuccessCodes = @(0, 1641, 3010)
+$script:RebootCodes = @(1641, 3010)
 
 # ---------------------------------------------------------------------------------------------------
 # Windows API adapter: the only functions that need Windows. On another platform (the lab runs this
@@ -375,10 +379,11 @@ function Invoke-WsusApply($A) {
           $lastHash = Get-WsusConfigHash
           # A failing command writes nothing (appcmd commits only on success); a file that changed across
           # one was changed by someone else, or in a way a restore cannot be trusted to undo safely.
-          if ($r.exitCode -ne 0 -and $lastHash -ne $beforeStep) { $foreignEdit = $true }
+          $ok = $script:SuccessCodes -contains [int]$r.exitCode
+          if (-not $ok -and $lastHash -ne $beforeStep) { $foreignEdit = $true }
           $entry.stepsRun = $entry.stepsRun + 1
           Write-WsusJournal $entry
-          if ($r.exitCode -ne 0) { $failed = $r; break }
+          if (-not $ok) { $failed = $r; break }
         }
       }
       if (-not $failed) {
@@ -420,9 +425,10 @@ function Invoke-WsusApply($A) {
 
 function Complete-WsusApply($Status, $Backup, $Results, $Failed, $Rollback, $Notes, $Journal, $A) {
   $read = Get-WsusEvidence $A.collect
+  $reboot = @($Results | Where-Object { $_.index -gt 0 -and $script:RebootCodes -contains [int]$_.exitCode }).Count -gt 0
   [ordered]@{
     op = 'apply'; ok = ($Status -eq 'applied'); status = $Status; backupName = $Backup
-    results = @($Results); failed = $Failed; rollback = @($Rollback); notes = @($Notes)
+    results = @($Results); failed = $Failed; rollback = @($Rollback); notes = @($Notes); rebootRequired = $reboot
     configHash = $read.configHash; evidence = $read.evidence; journal = $Journal
   }
 }

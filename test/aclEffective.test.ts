@@ -18,7 +18,7 @@ function acl(...aces: string[]): DirAcl {
 
 describe("effectiveAccess / hasRights on the real C:\\inetpub ACL", () => {
   it("Users: RX on the folder via (RX), on children via (OI)(CI)(IO)(GR,GE)", () => {
-    expect(effectiveAccess(inetpub, { keys: [SID.users] })).toEqual({ folder: RX, children: RX });
+    expect(effectiveAccess(inetpub, { keys: [SID.users] })).toEqual({ folder: RX, children: RX, files: RX });
     expect(hasRights(inetpub, ["BUILTIN\\Users"], "RX")).toEqual({ ok: true, folder: true, children: true });
     expect(hasRights(inetpub, [SID.users], "F").ok).toBe(false);
   });
@@ -30,12 +30,12 @@ describe("effectiveAccess / hasRights on the real C:\\inetpub ACL", () => {
   });
 
   it("IUSR alone has nothing; IUSR with its Users membership has RX", () => {
-    expect(effectiveAccess(inetpub, { keys: [SID.iusr] })).toEqual({ folder: 0, children: 0 });
+    expect(effectiveAccess(inetpub, { keys: [SID.iusr] })).toEqual({ folder: 0, children: 0, files: 0 });
     expect(hasRights(inetpub, [SID.iusr, SID.users], "RX").ok).toBe(true);
   });
 
   it("CREATOR OWNER is inherit-only: nothing on the folder", () => {
-    expect(effectiveAccess(inetpub, { keys: ["CREATOR OWNER"] })).toEqual({ folder: 0, children: F });
+    expect(effectiveAccess(inetpub, { keys: ["CREATOR OWNER"] })).toEqual({ folder: 0, children: F, files: F });
   });
 });
 
@@ -64,30 +64,51 @@ describe("effectiveAccess rules", () => {
 
   it("rights add up across ACEs and groups", () => {
     const a = acl("BUILTIN\\Users:(OI)(CI)(R)", "Everyone:(OI)(CI)(X)");
-    expect(effectiveAccess(a, { keys: [SID.users] })).toEqual({ folder: R | 0x20, children: R | 0x20 });
+    expect(effectiveAccess(a, { keys: [SID.users] })).toEqual({ folder: R | 0x20, children: R | 0x20, files: R | 0x20 });
     expect(hasRights(a, [SID.users], "RX").ok).toBe(true);
     expect(hasRights(a, [SID.users], "R").ok).toBe(true);
   });
 
-  it("deny subtracts, whatever its position", () => {
-    const a = acl("BUILTIN\\Users:(OI)(CI)(RX)", "NT AUTHORITY\\IUSR:(OI)(CI)(DENY)(X)");
-    expect(hasRights(a, [SID.iusr, SID.users], "RX")).toEqual({ ok: false, folder: false, children: false });
-    expect(hasRights(a, [SID.users], "RX").ok).toBe(true); // the deny is IUSR's only
+  // learn.microsoft.com/windows/win32/secauthz/how-dacls-control-access-to-an-object: "The system examines
+  // each ACE in sequence until … an access-denied ACE explicitly denies any of the requested access rights".
+  it("AccessCheck: the first matching ACE in DACL order decides each right; a deny ahead of an allow wins", () => {
+    // canonical order (icacls writes explicit denies first): the deny wins
+    const canonical = acl("NT AUTHORITY\\IUSR:(OI)(CI)(DENY)(X)", "BUILTIN\\Users:(OI)(CI)(RX)");
+    expect(hasRights(canonical, [SID.iusr, SID.users], "RX")).toEqual({ ok: false, folder: false, children: false });
+    expect(hasRights(canonical, [SID.users], "RX").ok).toBe(true); // the deny is IUSR's only
     // An inherit-only deny spares the folder; a deny reaching some children (NP, OI only) spoils them.
-    expect(hasRights(acl("BUILTIN\\Users:(OI)(CI)(RX)", "NT AUTHORITY\\IUSR:(OI)(IO)(NP)(DENY)(RD)"), [SID.iusr, SID.users], "RX")).toEqual({
+    expect(hasRights(acl("NT AUTHORITY\\IUSR:(OI)(IO)(NP)(DENY)(RD)", "BUILTIN\\Users:(OI)(CI)(RX)"), [SID.iusr, SID.users], "RX")).toEqual({
       ok: false,
       folder: true,
       children: false,
     });
     // A folder-only deny spares the children.
-    expect(hasRights(acl("BUILTIN\\Users:(OI)(CI)(RX)", "BUILTIN\\Users:(DENY)(RD)"), [SID.users], "RX")).toEqual({ ok: false, folder: false, children: true });
+    expect(hasRights(acl("BUILTIN\\Users:(DENY)(RD)", "BUILTIN\\Users:(OI)(CI)(RX)"), [SID.users], "RX")).toEqual({ ok: false, folder: false, children: true });
   });
 
-  it("Everyone applies to everybody, for allow and deny", () => {
-    expect(hasRights(acl("Everyone:(OI)(CI)(RX)"), ["WSUS01\\IUSR_WSUS01"], "RX", "WSUS01").ok).toBe(true);
-    expect(hasRights(acl("Everyone:(OI)(CI)(RX)"), [], "RX").ok).toBe(true);
-    expect(hasRights(acl("BUILTIN\\Users:(OI)(CI)(F)", "Everyone:(OI)(CI)(DENY)(WD)"), [SID.users], "F").ok).toBe(false);
-    expect(hasRights(acl("BUILTIN\\Users:(OI)(CI)(F)", "Everyone:(OI)(CI)(DENY)(WD)"), [SID.users], "RX").ok).toBe(true);
+  it("AccessCheck: an explicit allow ahead of an inherited deny wins (canonical order: explicit before inherited)", () => {
+    const a = acl("NT AUTHORITY\\IUSR:(OI)(CI)(RX)", "BUILTIN\\Users:(I)(OI)(CI)(DENY)(RX)");
+    expect(hasRights(a, [SID.iusr, SID.users], "RX")).toEqual({ ok: true, folder: true, children: true });
+    // Rights the allow did not grant stay open for the later deny
+    expect(hasRights(a, [SID.iusr, SID.users], "F").ok).toBe(false);
+    // and in a non-canonical ACL the order is still what counts: an allow ahead of a deny grants first
+    expect(hasRights(acl("BUILTIN\\Users:(OI)(CI)(RX)", "NT AUTHORITY\\IUSR:(OI)(CI)(DENY)(X)"), [SID.iusr, SID.users], "RX").ok).toBe(true);
+  });
+
+  it("files: a CI-only deny reaches subfolders, never files; an OI deny with NP still reaches the files right below", () => {
+    const ciDeny = acl("BUILTIN\\Users:(CI)(DENY)(R)", "BUILTIN\\Users:(OI)(CI)(RX)");
+    expect(effectiveAccess(ciDeny, { keys: [SID.users] })).toMatchObject({ files: RX });
+    expect(effectiveAccess(ciDeny, { keys: [SID.users] }).children & 0x1).toBe(0);
+    const oiNpDeny = acl("BUILTIN\\Users:(OI)(NP)(DENY)(R)", "BUILTIN\\Users:(OI)(CI)(RX)");
+    expect(effectiveAccess(oiNpDeny, { keys: [SID.users] }).files & 0x1).toBe(0);
+    // an allow that stops one level down (NP) does not reach the files deeper down
+    expect(effectiveAccess(acl("BUILTIN\\Users:(OI)(CI)(NP)(RX)"), { keys: [SID.users] }).files).toBe(0);
+  });
+
+  it("a right denied by an earlier ACE stays denied, even if a later allow names it", () => {
+    const a = acl("Everyone:(OI)(CI)(DENY)(RD)", "BUILTIN\\Users:(OI)(CI)(F)");
+    expect(effectiveAccess(a, { keys: [SID.users] }).folder & 0x1).toBe(0);
+    expect(hasRights(a, [SID.users], "RX").ok).toBe(false);
   });
 
   it("(N) grants nothing and denies nothing", () => {

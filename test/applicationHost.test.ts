@@ -16,8 +16,9 @@ import { Binding, SiteState } from "../core/state/schema";
 
 const FIXTURE = "/work/shared/fixtures/applicationhost/iisexpress-applicationhost.config";
 
-function auth(anonymous: boolean | null, windows: boolean | null, requireSsl: boolean | null) {
-  return { anonymous, windows, requireSsl };
+/** Effective auth; anonymousUser is anonymousAuthentication/@userName (null: set nowhere, so IUSR). */
+function auth(anonymous: boolean | null, windows: boolean | null, requireSsl: boolean | null, anonymousUser: string | null = null) {
+  return { anonymous, anonymousUser, windows, requireSsl };
 }
 
 /** The EvidenceError `fn` throws (fails the test when it throws anything else or nothing). */
@@ -69,19 +70,20 @@ describe("parseApplicationHostConfig on the real IIS Express applicationHost.con
   });
 
   it("reads the server-level security settings and nothing from commented-out or auth-less locations", () => {
-    // <access sslFlags="None" />, <anonymousAuthentication enabled="true" userName="" />,
+    // <access sslFlags="None" />, <anonymousAuthentication enabled="true" userName="" /> (IIS Express runs
+    // anonymous requests as the user running it: userName="" is the process / pool identity),
     // <windowsAuthentication enabled="false"> with <providers>. The file's <location path="" overrideMode="Allow">
     // only holds modules/handlers, <location path="WebAppWithAzureAD"> only handlers/aspNetCore/httpCompression,
     // and the <location path="Default Web Site"> sample sits inside a comment.
-    expect([...config.authByLocation.entries()]).toEqual([["", { sslFlags: "None", anonymous: true, windows: false }]]);
+    expect([...config.authByLocation.entries()]).toEqual([["", { sslFlags: "None", anonymous: true, anonymousUser: "", windows: false }]]);
     expect(config.authByLocation.has("webappwithazuread")).toBe(false);
     expect(config.authByLocation.has("default web site")).toBe(false);
   });
 
   it("resolves the effective auth: WebAppWithAzureAD inherits the server level (its location sets no auth)", () => {
-    expect(effectiveAuth(config, "WebAppWithAzureAD", "/")).toEqual(auth(true, false, false));
-    expect(effectiveAuth(config, "webappwithazuread", "/any/deeper/path")).toEqual(auth(true, false, false));
-    expect(effectiveAuth(config, "WebSite1", "/")).toEqual(auth(true, false, false));
+    expect(effectiveAuth(config, "WebAppWithAzureAD", "/")).toEqual(auth(true, false, false, ""));
+    expect(effectiveAuth(config, "webappwithazuread", "/any/deeper/path")).toEqual(auth(true, false, false, ""));
+    expect(effectiveAuth(config, "WebSite1", "/")).toEqual(auth(true, false, false, ""));
   });
 
   it("builds SiteStates: `:8080:localhost` is All Unassigned, no children below the root", () => {
@@ -92,7 +94,7 @@ describe("parseApplicationHostConfig on the real IIS Express applicationHost.con
         name: "WebSite1",
         id: 1,
         bindings: [{ protocol: "http", ip: "*", port: 8080, host: "localhost" }],
-        rootAuth: auth(true, false, false),
+        rootAuth: auth(true, false, false, ""),
         vdirs: [],
       },
       {
@@ -102,7 +104,7 @@ describe("parseApplicationHostConfig on the real IIS Express applicationHost.con
           { protocol: "http", ip: "*", port: 31884, host: "localhost" },
           { protocol: "https", ip: "*", port: 44351, host: "localhost" },
         ],
-        rootAuth: auth(true, false, false),
+        rootAuth: auth(true, false, false, ""),
         vdirs: [],
       },
     ]);
@@ -193,7 +195,7 @@ describe("a WSUS applicationHost.config", () => {
   const config = parseApplicationHostConfig(WSUS_CONFIG);
 
   it("records per location only what is set, keyed case-insensitively without outer slashes", () => {
-    expect(config.authByLocation.get("")).toEqual({ sslFlags: "None", anonymous: true, windows: false });
+    expect(config.authByLocation.get("")).toEqual({ sslFlags: "None", anonymous: true, anonymousUser: "IUSR", windows: false });
     expect(config.authByLocation.get("wsus administration")).toEqual({ anonymous: true });
     expect(config.authByLocation.get("wsus administration/apiremoting30")).toEqual({
       sslFlags: "Ssl",
@@ -205,35 +207,35 @@ describe("a WSUS applicationHost.config", () => {
   });
 
   it("ApiRemoting30 is Windows-only with SSL; the other endpoints stay anonymous", () => {
-    expect(effectiveAuth(config, "WSUS Administration", "/ApiRemoting30")).toEqual(auth(false, true, true));
-    expect(effectiveAuth(config, "WSUS Administration", "/ApiRemoting30/WebService.asmx")).toEqual(auth(false, true, true));
-    expect(effectiveAuth(config, "WSUS Administration", "/ClientWebService")).toEqual(auth(true, false, true));
-    expect(effectiveAuth(config, "WSUS Administration", "/SimpleAuthWebService")).toEqual(auth(true, false, false));
-    expect(effectiveAuth(config, "WSUS Administration", "/")).toEqual(auth(true, false, false));
+    expect(effectiveAuth(config, "WSUS Administration", "/ApiRemoting30")).toEqual(auth(false, true, true, "IUSR"));
+    expect(effectiveAuth(config, "WSUS Administration", "/ApiRemoting30/WebService.asmx")).toEqual(auth(false, true, true, "IUSR"));
+    expect(effectiveAuth(config, "WSUS Administration", "/ClientWebService")).toEqual(auth(true, false, true, "IUSR"));
+    expect(effectiveAuth(config, "WSUS Administration", "/SimpleAuthWebService")).toEqual(auth(true, false, false, "IUSR"));
+    expect(effectiveAuth(config, "WSUS Administration", "/")).toEqual(auth(true, false, false, "IUSR"));
   });
 
   it("matches locations case-insensitively on site and path", () => {
-    expect(effectiveAuth(config, "wsus ADMINISTRATION", "/apiremoting30/")).toEqual(auth(false, true, true));
-    expect(effectiveAuth(config, "WSUS Administration", "/SelfUpdate")).toEqual(auth(true, false, false));
+    expect(effectiveAuth(config, "wsus ADMINISTRATION", "/apiremoting30/")).toEqual(auth(false, true, true, "IUSR"));
+    expect(effectiveAuth(config, "WSUS Administration", "/SelfUpdate")).toEqual(auth(true, false, false, "IUSR"));
   });
 
   it("a sibling prefix (Site/Self) does not apply to Site/Selfupdate, only to Self and below", () => {
-    expect(effectiveAuth(config, "WSUS Administration", "/Selfupdate")).toEqual(auth(true, false, false));
-    expect(effectiveAuth(config, "WSUS Administration", "/Selfupdate/wuident.cab")).toEqual(auth(true, false, false));
-    expect(effectiveAuth(config, "WSUS Administration", "/Self")).toEqual(auth(false, true, false));
-    expect(effectiveAuth(config, "WSUS Administration", "/Self/x")).toEqual(auth(false, true, false));
+    expect(effectiveAuth(config, "WSUS Administration", "/Selfupdate")).toEqual(auth(true, false, false, "IUSR"));
+    expect(effectiveAuth(config, "WSUS Administration", "/Selfupdate/wuident.cab")).toEqual(auth(true, false, false, "IUSR"));
+    expect(effectiveAuth(config, "WSUS Administration", "/Self")).toEqual(auth(false, true, false, "IUSR"));
+    expect(effectiveAuth(config, "WSUS Administration", "/Self/x")).toEqual(auth(false, true, false, "IUSR"));
   });
 
   it("a deeper location overrides its parent, and only below itself", () => {
-    expect(effectiveAuth(config, "WSUS Administration", "/Inventory")).toEqual(auth(true, true, false));
-    expect(effectiveAuth(config, "WSUS Administration", "/Inventory/sub")).toEqual(auth(true, false, false));
-    expect(effectiveAuth(config, "WSUS Administration", "/Inventory/sub/deeper")).toEqual(auth(true, false, false));
-    expect(effectiveAuth(config, "WSUS Administration", "/Inventory/subway")).toEqual(auth(true, true, false));
+    expect(effectiveAuth(config, "WSUS Administration", "/Inventory")).toEqual(auth(true, true, false, "IUSR"));
+    expect(effectiveAuth(config, "WSUS Administration", "/Inventory/sub")).toEqual(auth(true, false, false, "IUSR"));
+    expect(effectiveAuth(config, "WSUS Administration", "/Inventory/sub/deeper")).toEqual(auth(true, false, false, "IUSR"));
+    expect(effectiveAuth(config, "WSUS Administration", "/Inventory/subway")).toEqual(auth(true, true, false, "IUSR"));
   });
 
   it("other sites only see the server level", () => {
-    expect(effectiveAuth(config, "Default Web Site", "/ApiRemoting30")).toEqual(auth(true, false, false));
-    expect(effectiveAuth(config, "No Such Site", "/")).toEqual(auth(true, false, false));
+    expect(effectiveAuth(config, "Default Web Site", "/ApiRemoting30")).toEqual(auth(true, false, false, "IUSR"));
+    expect(effectiveAuth(config, "No Such Site", "/")).toEqual(auth(true, false, false, "IUSR"));
   });
 
   it("turns sites into SiteStates: apps, vdirs joined to their app, expanded physical paths, auth per path", () => {
@@ -242,7 +244,7 @@ describe("a WSUS applicationHost.config", () => {
       name: "Default Web Site",
       id: 1,
       bindings: [{ protocol: "http", ip: "*", port: 80, host: "" }],
-      rootAuth: auth(true, false, false),
+      rootAuth: auth(true, false, false, "IUSR"),
       vdirs: [],
     });
     expect(wsus.name).toBe("WSUS Administration");
@@ -251,32 +253,32 @@ describe("a WSUS applicationHost.config", () => {
       { protocol: "http", ip: "*", port: 8530, host: "" },
       { protocol: "https", ip: "*", port: 8531, host: "" },
     ]);
-    expect(wsus.rootAuth).toEqual(auth(true, false, false));
+    expect(wsus.rootAuth).toEqual(auth(true, false, false, "IUSR"));
     expect(wsus.vdirs).toEqual([
-      { path: "/Content", kind: "vdir", physicalPath: "D:\\WSUS\\WsusContent", auth: auth(true, false, false) },
-      { path: "/Selfupdate", kind: "vdir", physicalPath: "C:\\Program Files\\Update Services\\Selfupdate", auth: auth(true, false, false) },
+      { path: "/Content", kind: "vdir", physicalPath: "D:\\WSUS\\WsusContent", auth: auth(true, false, false, "IUSR") },
+      { path: "/Selfupdate", kind: "vdir", physicalPath: "C:\\Program Files\\Update Services\\Selfupdate", auth: auth(true, false, false, "IUSR") },
       {
         path: "/ApiRemoting30",
         kind: "app",
         physicalPath: "C:\\Program Files\\Update Services\\WebServices\\ApiRemoting30",
-        auth: auth(false, true, true),
+        auth: auth(false, true, true, "IUSR"),
       },
       {
         path: "/ClientWebService",
         kind: "app",
         physicalPath: "C:\\Program Files\\Update Services\\WebServices\\ClientWebService",
-        auth: auth(true, false, true),
+        auth: auth(true, false, true, "IUSR"),
       },
       {
         path: "/SimpleAuthWebService",
         kind: "app",
         physicalPath: "C:\\Program Files\\Update Services\\WebServices\\SimpleAuthWebService",
-        auth: auth(true, false, false),
+        auth: auth(true, false, false, "IUSR"),
       },
-      { path: "/Inventory", kind: "app", physicalPath: "C:\\Program Files\\Update Services\\Inventory", auth: auth(true, true, false) },
+      { path: "/Inventory", kind: "app", physicalPath: "C:\\Program Files\\Update Services\\Inventory", auth: auth(true, true, false, "IUSR") },
       // An application without a "/" virtual directory: physical path unknown.
-      { path: "/App", kind: "app", physicalPath: null, auth: auth(true, false, false) },
-      { path: "/App/x", kind: "vdir", physicalPath: "C:\\data\\x", auth: auth(true, false, false) },
+      { path: "/App", kind: "app", physicalPath: null, auth: auth(true, false, false, "IUSR") },
+      { path: "/App/x", kind: "vdir", physicalPath: "C:\\data\\x", auth: auth(true, false, false, "IUSR") },
     ]);
     for (const s of [dws, wsus]) expect(() => SiteState.parse(s)).not.toThrow();
   });
@@ -496,7 +498,7 @@ describe("bench generator", () => {
     for (const s of states) {
       expect(s.vdirs).toHaveLength(9);
       expect(s.bindings.length).toBeGreaterThanOrEqual(2);
-      expect(s.vdirs.find((v) => v.path === "/ApiRemoting30")?.auth).toEqual(auth(false, true, true));
+      expect(s.vdirs.find((v) => v.path === "/ApiRemoting30")?.auth).toMatchObject({ anonymous: false, windows: true, requireSsl: true });
       expect(s.rootAuth).toEqual(effectiveAuth(config, s.name, "/"));
       for (const v of s.vdirs) expect(v.auth).toEqual(effectiveAuth(config, s.name, v.path));
     }

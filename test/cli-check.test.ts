@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RULES } from "../core/rules";
 import { createLab } from "../lab/create";
 import { collectEvidence } from "../lab/evidence";
+import { runCommand } from "../lab/shell";
 import { cli } from "./support/cli";
 
 const dir = mkdtempSync(join(tmpdir(), "wsus-cli-check-"));
@@ -83,10 +84,62 @@ describe("wsus-iis check --evidence", () => {
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout);
     expect(out.findings.map((f: { rule: string }) => f.rule)).toContain("selfupdate-vdir");
+    // no WSUS endpoint and the anonymous user is "" (IIS Express runs as the user): auto takes the layout
+    // of every supported server, and says so
+    expect(out.layout).toEqual({
+      profile: "modern",
+      configuration: 1,
+      reasons: [expect.stringContaining("profile modern: no sign of WSUS 2.0"), "Configuration 1 detected: no WSUS site besides the Default Web Site"],
+    });
     // no site is named "Default Web Site": the site with IIS id 1 (WebSite1) plays its role
-    expect(out.findings.find((f: { rule: string }) => f.rule === "layout-vdirs").message).toBe("virtual directory /Content is missing on WebSite1");
+    expect(out.findings.filter((f: { rule: string }) => f.rule === "layout-vdirs").map((f: { message: string }) => f.message)).toContain("virtual directory /Content is missing on WebSite1");
     expect(out.findings.find((f: { rule: string }) => f.rule === "default-site-loopback")).toBeUndefined();
   });
+});
+
+// Issue 10 acceptance: evidence with nothing but applicationHost.config leaves the ACL, group and file
+// rules unable to run; a pipeline must be able to tell that from a healthy server.
+describe("--fail-on unknown: thin evidence is not a healthy server", () => {
+  beforeAll(() => {
+    const full = JSON.parse(readFileSync(file("healthy.json"), "utf8"));
+    writeFileSync(file("thin.json"), JSON.stringify({ schema: full.schema, computerName: full.computerName, applicationHostConfig: full.applicationHostConfig }));
+  });
+
+  it("exit 0 without it, and the verdict line says how many checks could not run", () => {
+    const r = cli(["check", "--evidence", file("thin.json")]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^WSUS01 \[evidence:.*thin\.json\]: COMPLIANT \(\d+ rules checked, [1-9]\d* could not be checked\)$/m);
+    expect(r.stdout).toContain("Could not check (evidence missing):");
+  });
+
+  it("exit 1 with it, in every format; JUnit skips the unknown rules with the reason, SARIF gives them level note", () => {
+    for (const format of ["text", "json", "junit", "sarif"]) {
+      expect(cli(["check", "--evidence", file("thin.json"), "--fail-on", "unknown", "--format", format]).code, format).toBe(1);
+    }
+    const junit = cli(["check", "--evidence", file("thin.json"), "--format", "junit"]).stdout;
+    expect(junit).toMatch(/<skipped message="Could not check \(evidence missing\): [^"]+"/);
+    expect(junit).not.toMatch(/<failure /);
+    const sarif = JSON.parse(cli(["check", "--evidence", file("thin.json"), "--format", "sarif"]).stdout);
+    const levels = new Set(sarif.runs[0].results.map((x: { level: string }) => x.level));
+    expect([...levels]).toEqual(["note"]);
+    // a healthy, fully collected server passes --fail-on unknown; a bad value is named
+    expect(cli(["check", "--evidence", file("healthy.json"), "--fail-on", "unknown"]).code).toBe(0);
+    const bad = cli(["check", "--evidence", file("thin.json"), "--fail-on", "sometimes"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--fail-on: expected one of error, unknown, warning, got "sometimes"');
+  });
+
+  it("--fail-on warning also fails on a warning (the anonymous account out of Users, reading through its own ACE)", async () => {
+    await createLab(file("lab-warn"), { configuration: 1, profile: "kb920659", breaks: [1] });
+    await runCommand(file("lab-warn"), 'icacls "C:\\Program Files\\Update Services\\Selfupdate" /grant IUSR_WSUS01:(OI)(CI)(RX)');
+    writeFileSync(file("warn.json"), JSON.stringify(await collectEvidence(file("lab-warn"))));
+    const r = cli(["check", "--evidence", file("warn.json")]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/COMPLIANT \(\d+ rules checked, 1 warning, 0 could not be checked\)/);
+    expect(r.stdout).toContain("[cause 1] WARNING BUILTIN\\Users");
+    expect(cli(["check", "--evidence", file("warn.json"), "--fail-on", "unknown"]).code).toBe(0);
+    expect(cli(["check", "--evidence", file("warn.json"), "--fail-on", "warning"]).code).toBe(1);
+  }, 30_000);
 });
 
 describe("bad input: exit 2, a clear message naming the field, no stack trace", () => {
@@ -102,8 +155,8 @@ describe("bad input: exit 2, a clear message naming the field, no stack trace", 
   it.each([
     [["check", "--evidence", "/nonexistent/e.json"], /cannot read evidence file \/nonexistent\/e\.json: ENOENT/],
     [["check"], /check needs --evidence FILE or --target/],
-    [["check", "--evidence", "EVID", "--configuration", "3"], /--configuration: expected 1 or 2, got "3"/],
-    [["check", "--evidence", "EVID", "--profile", "kb"], /profile \(--profile\): Invalid option: expected one of "kb920659"\|"modern", got "kb"/],
+    [["check", "--evidence", "EVID", "--configuration", "3"], /--configuration: expected 1, 2 or auto, got "3"/],
+    [["check", "--evidence", "EVID", "--profile", "kb"], /profile \(--profile\): Invalid option: expected one of "auto"\|"kb920659"\|"modern", got "kb"/],
     [["check", "--evidence", "EVID", "--format", "xml"], /--format: expected one of text, json, sarif, junit, got "xml"/],
   ])("%j", (args, message) => {
     const r = cli(args.map((a) => (a === "EVID" ? file("healthy.json") : a)));

@@ -23,14 +23,24 @@ describe("fleet targets file with per-server spec fields", () => {
     const out = JSON.parse(r.stdout);
     const byTarget = Object.fromEntries(out.servers.map((s: { target: string }) => [s.target, s]));
     expect(byTarget[`lab:${labs.c1}`].compliant).toBe(true);
-    // break 4: SelfUpdate not anonymous, on both sites of Configuration 2
+    // break 4: SelfUpdate not anonymous, on the WSUS site (modern Configuration 2 has it nowhere else)
     expect(byTarget[`lab:${labs.c2}`].findings.map((x: { rule: string; target: string }) => `${x.rule} ${x.target}`)).toEqual([
-      "selfupdate-anonymous Default Web Site/Selfupdate",
       "selfupdate-anonymous WSUS Administration/Selfupdate",
     ]);
-    // without the per-server fields, the modern Configuration 2 server is judged as the KB's Configuration 1
-    const flat = cli(["check", "--target", `lab:${labs.c2}`, "--format", "json"]);
-    expect(JSON.parse(flat.stdout).findings.map((x: { rule: string }) => x.rule)).toContain("layout-vdirs");
+    // a per-server field wins over the detection: the modern server judged as the KB's Configuration 1
+    const forced = join(dir, "forced.yaml");
+    writeFileSync(forced, `- target: lab:${labs.c2}\n  configuration: 1\n  profile: kb920659\n`);
+    const wrong = JSON.parse(cli(["check", "--targets", forced, "--format", "json", "--no-progress"]).stdout);
+    const wrongRules = wrong.findings.map((x: { rule: string }) => x.rule);
+    expect(wrongRules).toEqual(expect.arrayContaining(["layout-vdirs", "profile-fits-server"]));
+    // without any field, auto reads each server's own layout
+    const flat = cli(["check", "--target", `lab:${labs.c1}`, "--target", `lab:${labs.c2}`, "--format", "json", "--no-progress"]);
+    const servers = JSON.parse(flat.stdout).servers;
+    expect(servers.map((s: { layout: { profile: string; configuration: number } }) => [s.layout.profile, s.layout.configuration])).toEqual([
+      ["kb920659", 1],
+      ["modern", 2],
+    ]);
+    expect(servers[1].findings.map((x: { rule: string }) => x.rule)).toEqual(["selfupdate-anonymous"]);
   });
 
   it("apply repairs each server per its own spec", () => {

@@ -27,7 +27,7 @@ const under = (prefix: string) => records.filter((r) => r.name === prefix || r.n
 
 describe("WsusIisLayout: the resource tree", () => {
   it("Configuration 1, kb920659: one site with the eight KB vdirs, the SelfUpdate ACL and the server, all parented", async () => {
-    const l = new c.WsusIisLayout("c1", { spec: c.presets.configuration1(), target: "lab:./.lab/wsus01" });
+    const l = new c.WsusIisLayout("c1", { spec: c.presets.configuration1({ profile: "kb920659" }), target: "lab:./.lab/wsus01" });
     await settle(l, l.server, l.selfUpdateAcl, ...l.sites, ...l.virtualDirectories);
     const mine = under("c1");
     const layoutUrn = urn(T.layout)("c1");
@@ -46,30 +46,42 @@ describe("WsusIisLayout: the resource tree", () => {
     expect(mine).toHaveLength(1 + 1 + 8 + 1 + 1);
   });
 
-  it("Configuration 2, modern: SelfUpdate and ClientWebService on the port-80 site, all nine on the WSUS site", async () => {
+  // A default WSUS 4+ install (GROUND_TRUTH): the WSUS site on 8530/8531 holds all nine; nothing on the Default Web Site.
+  it("Configuration 2, modern: all nine on the WSUS site, nothing on the Default Web Site (clients use 8530)", async () => {
     const l = new c.WsusIisLayout("c2", { spec: c.presets.configuration2({ profile: "modern" }), target: "lab:./.lab/wsus02" });
     await settle(l, l.server, l.selfUpdateAcl, ...l.sites, ...l.virtualDirectories);
     const sites = under("c2").filter((r) => r.type === T.site);
-    expect(sites.map((s) => [s.name, s.inputs.name, s.inputs.role])).toEqual([
-      ["c2-default", "Default Web Site", "default"],
-      ["c2-admin", "WSUS Administration", "admin"],
-    ]);
-    expect(sites[1].inputs.bindings).toEqual([
+    expect(sites.map((s) => [s.name, s.inputs.name, s.inputs.role])).toEqual([["c2-admin", "WSUS Administration", "admin"]]);
+    expect(sites[0].inputs.bindings).toEqual([
       { protocol: "http", ip: "*", port: 8530, host: "" },
       { protocol: "https", ip: "*", port: 8531, host: "" },
     ]);
     const vdirsOf = (site: string) => under("c2").filter((r) => r.type === T.vdir && r.parent === urn(T.layout, T.site)(site)).map((v) => v.inputs.name);
-    expect(vdirsOf("c2-default")).toEqual(["ClientWebService", "Selfupdate"]);
     expect(vdirsOf("c2-admin")).toEqual([
       "ApiRemoting30", "ClientWebService", "DssAuthWebService", "ServerSyncWebService", "SimpleAuthWebService", "ReportingWebService", "Inventory", "Content", "Selfupdate",
     ]);
     expect(await valueOf(l.layout)).toMatchObject({ profile: "modern", configuration: 2, clientPort: 8530, windowsAuthVdir: "ApiRemoting30", selfUpdateName: "Selfupdate" });
   });
+
+  it("Configuration 2, modern, clients on port 80: SelfUpdate and ClientWebService on the Default Web Site too", async () => {
+    const l = new c.WsusIisLayout("c2p80", { spec: { ...c.presets.configuration2({ profile: "modern" }), clientPort: 80 }, target: "lab:./.lab/wsus02" });
+    await settle(l, ...l.sites, ...l.virtualDirectories);
+    const sites = under("c2p80").filter((r) => r.type === T.site);
+    expect(sites.map((s) => [s.name, s.inputs.role])).toEqual([["c2p80-default", "default"], ["c2p80-admin", "admin"]]);
+    const vdirsOf = (site: string) => under("c2p80").filter((r) => r.type === T.vdir && r.parent === urn(T.layout, T.site)(site)).map((v) => v.inputs.name);
+    expect(vdirsOf("c2p80-default")).toEqual(["ClientWebService", "Selfupdate"]);
+  });
+
+  it("profile auto: the declaration is a default WSUS 4+ install (modern, Configuration 2)", async () => {
+    const l = new c.WsusIisLayout("auto", { spec: {}, target: "lab:./.lab/wsus03" });
+    await settle(l, ...l.sites);
+    expect(await valueOf(l.layout)).toMatchObject({ profile: "modern", configuration: 2, clientPort: 8530 });
+  });
 });
 
 describe("WsusIisLayout: inputs and outputs", () => {
   it("children carry the declared properties as inputs and outputs (what the policy pack judges)", async () => {
-    const spec = { ...c.presets.configuration1(), installDir: "D:\\WSUS\\Update Services", computerName: "WSUS01" };
+    const spec = { ...c.presets.configuration1({ profile: "kb920659" }), installDir: "D:\\WSUS\\Update Services", computerName: "WSUS01" };
     const l = new c.WsusIisLayout("in", { spec, target: "ssh://admin@wsus01.corp" });
     await settle(l, l.server, l.selfUpdateAcl, ...l.sites, ...l.virtualDirectories);
     const mine = under("in");
@@ -104,10 +116,18 @@ describe("WsusIisLayout: inputs and outputs", () => {
     expect(mine.find((r) => r.type === T.layout)!.outputs).toMatchObject({ compliant: true, findings: [], target: "ssh://admin@wsus01.corp" });
   });
 
-  it("a binding policy with addresses shows on the site's bindings", async () => {
+  it("a binding policy with addresses shows on the bindings of the site clients use", async () => {
     const l = new c.WsusIisLayout("addr", { spec: { bindings: { mode: "addresses", addresses: ["10.0.0.5", "127.0.0.1"] } }, target: "local" });
     await settle(l, ...l.sites);
+    // auto declares a default WSUS 4+ install: clients use the WSUS site on 8530
     expect(await valueOf(l.sites[0].bindings)).toEqual([
+      { protocol: "http", ip: "10.0.0.5", port: 8530, host: "" },
+      { protocol: "http", ip: "127.0.0.1", port: 8530, host: "" },
+      { protocol: "https", ip: "*", port: 8531, host: "" },
+    ]);
+    const kb = new c.WsusIisLayout("addr-kb", { spec: { ...c.presets.configuration1({ profile: "kb920659" }), bindings: { mode: "addresses", addresses: ["10.0.0.5", "127.0.0.1"] } }, target: "local" });
+    await settle(kb, ...kb.sites);
+    expect(await valueOf(kb.sites[0].bindings)).toEqual([
       { protocol: "http", ip: "10.0.0.5", port: 80, host: "" },
       { protocol: "http", ip: "127.0.0.1", port: 80, host: "" },
     ]);
@@ -194,7 +214,7 @@ describe("presets", () => {
     ["configuration1", "kb920659", { configuration: 1, clientPort: 80, windowsAuthVdir: "WSUSAdmin", sites: 1, vdirs: [8] }],
     ["configuration1", "modern", { configuration: 1, clientPort: 80, windowsAuthVdir: "ApiRemoting30", sites: 1, vdirs: [9] }],
     ["configuration2", "kb920659", { configuration: 2, clientPort: 80, windowsAuthVdir: "WSUSAdmin", sites: 2, vdirs: [2, 8] }],
-    ["configuration2", "modern", { configuration: 2, clientPort: 8530, windowsAuthVdir: "ApiRemoting30", sites: 2, vdirs: [2, 9] }],
+    ["configuration2", "modern", { configuration: 2, clientPort: 8530, windowsAuthVdir: "ApiRemoting30", sites: 1, vdirs: [9] }],
   ] as const;
 
   it.each(cases)("%s({ profile: %s }) is a valid spec for its layout", async (preset, profile, want) => {
@@ -209,8 +229,9 @@ describe("presets", () => {
     expect(l.virtualDirectories).toHaveLength(want.vdirs.reduce((a, b) => a + b, 0));
   });
 
-  it("default profile is kb920659; withOverrides merges nested objects one level deep", () => {
-    expect(c.presets.configuration2()).toMatchObject({ profile: "kb920659", adminSite: { httpPort: 8530 } });
+  it("default profile is modern (every supported Windows Server); withOverrides merges nested objects one level deep", () => {
+    expect(c.presets.configuration2()).toMatchObject({ profile: "modern", adminSite: { httpPort: 8530 } });
+    expect(c.presets.configuration1({ profile: "auto" })).toMatchObject({ profile: "auto", configuration: 1 });
     expect(c.withOverrides(c.presets.configuration2(), { adminSite: { httpPort: 8080 }, computerName: "WSUS02" })).toEqual({
       ...c.presets.configuration2(),
       adminSite: { name: "WSUS Administration", httpPort: 8080, httpsPort: 8531 },

@@ -24,16 +24,35 @@ async function specFile(content: object): Promise<string> {
 }
 
 describe("CLI against lab targets", () => {
+  // Issue 10 acceptance: a lab created with --profile modern --configuration 2 and no breaks is compliant
+  // under `check` with no --profile given, and the report says modern was detected.
+  it("a healthy modern Configuration 2 lab: check with nothing given is COMPLIANT and says modern was detected", async () => {
+    const dir = await tempDir("wsus-iis-cli-auto-");
+    expect((await cli(["lab", "create", dir, "--profile", "modern", "--configuration", "2"])).code).toBe(0);
+    const r = await cli(["check", "--target", `lab:${dir}`]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/: COMPLIANT \(13 rules checked, 0 could not be checked\)\n/);
+    expect(r.out).toMatch(/^ {2}layout: profile modern, Configuration 2 \(profile modern detected: \/ApiRemoting30 on WSUS Administration/m);
+    for (const format of ["json", "sarif", "junit"]) {
+      const out = (await cli(["check", "--target", `lab:${dir}`, "--format", format])).out;
+      expect(out, format).toContain("profile modern detected");
+    }
+  });
+
   it("check: exit 1 and the findings on a broken lab, exit 0 once repaired; plan prints the steps, apply repairs (2 round trips)", { timeout: 120_000 }, async () => {
-    const dir = await brokenLab({ configuration: 2, profile: "modern" }, [2, 4, 5, 6], { decorate: false });
-    const spec = ["--configuration", "2", "--profile", "modern"];
+    const dir = await brokenLab({ configuration: 2, profile: "modern" }, [2, 4, 5, 6, "windows-auth-anonymous"], { decorate: false });
+    // no --profile, no --configuration: both auto, read from the server
+    const spec: string[] = [];
     const target = ["--target", `lab:${dir}`];
 
     const check = await cli(["check", ...target, ...spec, "--format", "json"]);
     expect(check.code, check.err).toBe(1);
     const report = JSON.parse(check.out);
     expect(report.compliant).toBe(false);
-    expect(report.findings.filter((f: { status: string }) => f.status === "fail").map((f: { cause: number }) => f.cause)).toEqual(expect.arrayContaining([2, 5, 6])); // (4 has no SelfUpdate vdir left to act on after 2)
+    // (4 has no SelfUpdate vdir left to act on after 2; 6 is the Default Web Site's, which clients on 8530 never use)
+    expect(report.findings.filter((f: { status: string }) => f.status === "fail").map((f: { cause: number }) => f.cause)).toEqual(expect.arrayContaining([2, 5, null]));
+    expect(report.findings.some((f: { cause: number }) => f.cause === 6)).toBe(false);
+    expect(report.layout).toMatchObject({ profile: "modern", configuration: 2 });
 
     const plan = await cli(["plan", ...target, ...spec, "--format", "json"]);
     expect(plan.code, plan.err).toBe(1);

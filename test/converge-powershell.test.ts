@@ -13,7 +13,7 @@ import { encodeRequest, powershellArgv } from "../core/agent/wire";
 import { runPowershell } from "../lab/powershell/launcher";
 import { LabTransport } from "../transports/lab";
 import { convergeAcceptance } from "./helpers/acceptance";
-import { brokenLab, COMBOS, configBytes, failsOf, removeTempDirs, runCli, specFor } from "./helpers/converge";
+import { brokenLab, COMBOS, configBytes, failsOf, removeTempDirs, runCli, specFor, tempDir } from "./helpers/converge";
 import { describePwsh } from "./helpers/pwsh";
 
 /**
@@ -36,17 +36,22 @@ describePwsh("the real PowerShell agent converges lab servers", () => {
   it.each(["de-DE", "fr-FR"] as const)(
     "a %s lab broken with causes 1, 4, 5 and 6: `wsus-iis apply --yes` converges it with WSUS_IIS_LAB_AGENT=powershell, `check` exits 0",
     async (locale) => {
-      const dir = await brokenLab({ configuration: 1, profile: "modern" }, [1, 4, 5, 6], { decorate: false, locale });
+      // exactly the issue's words: `lab create DIR --locale de-DE --break 1,4,5,6` (the lab's default layout, a
+      // WSUS 4+ install), then apply and check with nothing else given (profile and configuration auto)
+      const dir = await tempDir("wsus-iis-pwsh-locale-");
+      const created = await runCli(["lab", "create", dir, "--locale", locale, "--break", "1,4,5,6"]);
+      expect(created.code, created.err).toBe(0);
       const env = { WSUS_IIS_LAB_AGENT: "powershell" };
-      const before = await runCli(["check", "--target", `lab:${dir}`, "--profile", "modern"], { env, timeoutMs: 120_000 });
+      const before = await runCli(["check", "--target", `lab:${dir}`], { env, timeoutMs: 120_000 });
       expect(before.code, before.err).toBe(1);
-      const r = await runCli(["apply", "--target", `lab:${dir}`, "--profile", "modern", "--yes", "--format", "json"], { env, timeoutMs: 120_000 });
+      expect(before.out).toContain("layout: profile modern, Configuration 2 (profile modern detected");
+      const r = await runCli(["apply", "--target", `lab:${dir}`, "--yes", "--format", "json"], { env, timeoutMs: 120_000 });
       expect(r.code, r.err).toBe(0);
       const out = JSON.parse(r.out);
       expect(out).toMatchObject({ status: "applied", compliant: true });
       // granted by SID: the English name would fail with 1332 on this server
       expect(out.plan.steps.map((s: { command: string }) => s.command).join("\n")).toContain("/grant *S-1-5-32-545:(OI)(CI)(RX)");
-      const after = await runCli(["check", "--target", `lab:${dir}`, "--profile", "modern"], { env, timeoutMs: 120_000 });
+      const after = await runCli(["check", "--target", `lab:${dir}`], { env, timeoutMs: 120_000 });
       expect(after.code, after.out + after.err).toBe(0);
     },
     SLOW,

@@ -5,6 +5,7 @@ describe("the demo (npm start): break, detect, repair, prove over HTTP", () => {
   it.each([
     [["demo"]],
     [["demo", "--configuration", "1", "--profile", "modern", "--break", "2,5,6,8,missing-vdir"]],
+    [["demo", "--configuration", "2", "--profile", "kb920659", "--break", "1,3,4,5,6,8,windows-auth-anonymous"]],
   ])("%j ends green after being red", (args) => {
     const r = cli(args);
     expect(r.stderr).toBe("");
@@ -14,6 +15,10 @@ describe("the demo (npm start): break, detect, repair, prove over HTTP", () => {
     expect(r.stdout).toMatch(/apply: applied; backup wsus-iis-[0-9A-Za-z-]+; 2 round trips/);
     expect(r.stdout).toMatch(/^OK: a client can self-update\.$/m);
     expect(r.stdout).toMatch(/✔ before: \d+ problems, probe red → after: 0 problems, probe green/);
+    // no profile is given to check or apply: the layout is read from the server and said
+    const profile = args.includes("kb920659") ? "kb920659" : "modern";
+    const configuration = args.includes("1") ? 1 : 2;
+    expect(r.stdout).toContain(`layout: profile ${profile}, Configuration ${configuration} (profile ${profile} detected: `);
   });
 
   it("bad options are named", () => {

@@ -238,7 +238,9 @@ describe("net localgroup", () => {
 });
 
 describe("msiexec and the SelfUpdate package", () => {
-  it("reinstalls deleted SelfUpdate files; a missing package is 1619", async () => {
+  // ../shared/notes/REAL_WINDOWS.md "MSI repair": /i on an installed product does not restore missing files;
+  // /f repairs it (Microsoft Learn, "msiexec"), and /f on a product not installed is 1605.
+  it("repairs deleted SelfUpdate files with /fa (not /i on the installed product); a missing package is 1619", async () => {
     const dir = tempDir();
     await createLab(dir, { configuration: 1, profile: "kb920659", breaks: [8] });
     const listing = 'dir /s /b /a-d "C:\\Program Files\\Update Services\\Selfupdate"';
@@ -246,6 +248,8 @@ describe("msiexec and the SelfUpdate package", () => {
     expect((await runCommand(dir, 'msiexec /i "C:\\Program Files\\Update Services\\Setup\\Nope.msi" /qn')).exitCode).toBe(1619);
     expect((await runCommand(dir, "msiexec /bogus")).exitCode).toBe(1639);
     expect(await runCommand(dir, 'msiexec /i "%ProgramFiles%\\Update Services\\Setup\\Selfupdate.msi" /qn')).toEqual({ stdout: "", stderr: "", exitCode: 0 });
+    expect((await runCommand(dir, listing)).exitCode).toBe(1); // still nothing: /i found the product installed
+    expect(await runCommand(dir, 'msiexec /fa "%ProgramFiles%\\Update Services\\Setup\\Selfupdate.msi" /qn')).toEqual({ stdout: "", stderr: "", exitCode: 0 });
     expect((await runCommand(dir, listing)).stdout.split("\r\n").filter(Boolean)).toEqual([
       "C:\\Program Files\\Update Services\\Selfupdate\\iuident.cab",
       "C:\\Program Files\\Update Services\\Selfupdate\\wuident.cab",

@@ -58,7 +58,8 @@ describe("appcmd output matches the real format (iis-docs samples)", () => {
   let dir: string;
   beforeEach(async () => {
     dir = tempDir();
-    await createLab(dir, { configuration: 2, profile: "modern" });
+    // modern Configuration 2 with clients on port 80: SelfUpdate and ClientWebService on the Default Web Site too
+    await createLab(dir, { configuration: 2, profile: "modern", spec: { clientPort: 80 } });
   });
 
   it("list sites: same line shape and value formats as sample10", async () => {
@@ -180,7 +181,8 @@ describe("appcmd edits change only the edited element", () => {
   let original: string;
   beforeEach(async () => {
     dir = tempDir();
-    await createLab(dir, { configuration: 2, profile: "modern" });
+    // modern Configuration 2 with clients on port 80: SelfUpdate and ClientWebService on the Default Web Site too
+    await createLab(dir, { configuration: 2, profile: "modern", spec: { clientPort: 80 } });
     original = readConfig(dir);
   });
 

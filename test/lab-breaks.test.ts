@@ -77,26 +77,36 @@ function expectedAfter(brk: Break, healthy: Snapshot, info: LabInfo): Snapshot {
     for (const a of site.apps) if (a.path === "/") a.vdirs = a.vdirs.filter((v) => !v.startsWith(`/${su}=`));
   };
   const defaultSite = s.sites.find((x) => x.name === "Default Web Site")!;
+  // the site clients use: the Default Web Site in the KB's layouts, the WSUS site in modern Configuration 2
+  const clientSite = s.sites.find((x) => x.name === layout.clientSite.name)!;
+  const onClientPort = (site: Snapshot["sites"][number]) => site.bindings.includes(`http/*:${layout.clientPort}:`);
+  const withoutAuthenticatedUsers = (members: string[]) => members.filter((m) => m !== "NT AUTHORITY\\Authenticated Users");
   switch (brk) {
     case 1:
-      if (layout.profile === "kb920659") s.groups.Users = s.groups.Users.filter((m) => m !== "IUSR_WSUS01");
+      // the account out of Users, and Authenticated Users too (through it the account would still be in Users)
+      if (layout.profile === "kb920659") s.groups.Users = withoutAuthenticatedUsers(s.groups.Users.filter((m) => m !== "IUSR_WSUS01"));
       else s.acls[layout.selfUpdatePath] = s.acls[layout.selfUpdatePath].filter((a) => !a.startsWith("BUILTIN\\Users:"));
+      break;
+    case "users-hardened":
+      s.groups.Users = withoutAuthenticatedUsers(s.groups.Users);
       break;
     case 2:
       s.sites.forEach(dropSu);
       break;
     case 3:
-      if (layout.configuration === 2) dropSu(s.sites.find((x) => x.name === (layout.profile === "kb920659" ? "Default Web Site" : "WSUS Administration"))!);
-      else defaultSite.bindings = defaultSite.bindings.map((b) => (b === "http/*:80:" ? "http/*:8080:" : b));
+      // SelfUpdate dropped from the client-port site when another site keeps it; else the client port moves to 8080
+      if (s.sites.some((x) => holdsSu(x) && !onClientPort(x))) s.sites.filter((x) => holdsSu(x) && onClientPort(x)).forEach(dropSu);
+      // appcmd's /-bindings then /+bindings: the new one is appended
+      else for (const x of s.sites.filter(onClientPort)) x.bindings = [...x.bindings.filter((b) => b !== `http/*:${layout.clientPort}:`), "http/*:8080:"];
       break;
     case 4:
       for (const site of s.sites.filter(holdsSu)) s.locations[`${site.name}/${su}`].anonymous = "false";
       break;
     case 5:
-      defaultSite.bindings = defaultSite.bindings.map((b) => (b === "http/*:80:" ? "http/192.0.2.10:80:" : b));
+      clientSite.bindings = [...clientSite.bindings.filter((b) => b !== `http/*:${layout.clientPort}:`), `http/192.0.2.10:${layout.clientPort}:`];
       break;
     case 6:
-      s.locations["Default Web Site"] = { anonymous: "false" };
+      s.locations[defaultSite.name] = { anonymous: "false" };
       break;
     case 7:
       s.sharePoint = { installed: true, excludedPaths: [] };
@@ -141,7 +151,9 @@ describe.each(COMBOS)("breaks, Configuration $configuration, profile $profile", 
   });
 
   it("healthy lab: the layout's sites, vdirs and per-vdir auth", async () => {
-    expect(healthy.sites.map((s) => s.name)).toEqual(info.layout.sites.map((s) => s.name));
+    // every IIS has the Default Web Site (id 1); a modern Configuration 2 layout asks nothing of it
+    expect(healthy.sites.map((s) => s.name)).toEqual([...new Set(["Default Web Site", ...info.layout.sites.map((s) => s.name)])]);
+    expect(healthy.sites[0].id).toBe("1");
     for (const req of info.layout.sites) {
       for (const v of req.vdirs) {
         const loc = healthy.locations[`${req.name}/${v.name}`];
@@ -150,6 +162,8 @@ describe.each(COMBOS)("breaks, Configuration $configuration, profile $profile", 
     }
     expect(healthy.selfUpdateFiles).toEqual(expect.arrayContaining(info.layout.selfUpdateFiles));
     expect(healthy.groups.Users.includes("IUSR_WSUS01")).toBe(profile === "kb920659");
+    // Windows' own default members of Users (docs/research/iis-anonymous.md)
+    expect(healthy.groups.Users).toEqual(expect.arrayContaining(["NT AUTHORITY\\Authenticated Users", "NT AUTHORITY\\INTERACTIVE"]));
   });
 
   it.each(BREAKS.map((b) => [b]))("break %s changes exactly what it should", async (brk) => {
@@ -165,8 +179,9 @@ describe("break details", () => {
   it("break 4 only flips the enabled attribute of the SelfUpdate locations (text level)", async () => {
     const a = tempDir();
     const b = tempDir();
-    await createLab(a, { configuration: 2, profile: "modern" });
-    await createLab(b, { configuration: 2, profile: "modern", breaks: [4] });
+    // kb920659 Configuration 2: SelfUpdate on both sites, so two locations flip
+    await createLab(a, { configuration: 2, profile: "kb920659" });
+    await createLab(b, { configuration: 2, profile: "kb920659", breaks: [4] });
     const x = readFileSync(path.join(a, APPHOST), "utf8").split("\r\n");
     const y = readFileSync(path.join(b, APPHOST), "utf8").split("\r\n");
     expect(y.length).toBe(x.length);

@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { checkEvidence } from "../core/check";
+import { checkEvidence, checkEvidenceWithLayout } from "../core/check";
 import { Evidence } from "../core/evidence/schema";
 import { type Break, BREAKS, createLab } from "../lab/create";
 import { collectEvidence, evidenceParams } from "../lab/evidence";
 import { LabServer } from "../lab/shell";
+import { harmlessBreak } from "./helpers/converge";
 
 /**
  * The lab against the product's check: a healthy lab is compliant in both configurations and
@@ -36,6 +37,8 @@ const EXPECTED_CAUSE: Record<string, number | null> = {
   "missing-vdir": null,
   "windows-auth-anonymous": null,
   "wrong-path": 2,
+  // IIS's anonymous user loses Users (401.3): KB cause 1
+  "users-hardened": 1,
 };
 
 const COMBOS = [
@@ -63,6 +66,17 @@ describe.each(COMBOS)("check on the lab, Configuration $configuration, profile $
     expect(report.compliant).toBe(true);
   });
 
+  // Issue 10 acceptance: no --profile, no --configuration; the report says what was detected and why.
+  it("healthy lab checked with nothing given (auto): compliant, and the layout detected is the lab's", async () => {
+    const dir = tempDir();
+    await createLab(dir, { configuration, profile });
+    const { report, layout } = checkEvidenceWithLayout({}, await collectEvidence(dir));
+    expect(report).toEqual({ compliant: true, findings: [] });
+    expect(layout).toMatchObject({ profile, configuration });
+    expect(layout.reasons[0]).toMatch(new RegExp(`^profile ${profile} detected: /${profile === "modern" ? "ApiRemoting30" : "WSUSAdmin"} on `));
+    expect(layout.reasons[1]).toMatch(new RegExp(`^Configuration ${configuration} detected`));
+  });
+
   it("break 7: SharePoint is seen installed, its exclusions cannot be read: unknown, never compliant-by-guess", async () => {
     const dir = tempDir();
     await createLab(dir, { configuration, profile, breaks: [7] });
@@ -70,7 +84,19 @@ describe.each(COMBOS)("check on the lab, Configuration $configuration, profile $
     expect(report.findings).toEqual([expect.objectContaining({ rule: "sharepoint-exclusions", status: "unknown", message: expect.stringContaining("could not be read") })]);
   });
 
-  it.each(BREAKS.filter((b) => b !== 7).map((b) => [b]))("break %s -> fail findings of the expected cause only", async (brk: Break) => {
+  // Breaks that leave this layout's clients served: users-hardened when the IIS 6 account is itself in
+  // Users (kb920659 labs); break 6 (the Default Web Site's root) in modern Configuration 2, where clients
+  // use the WSUS site on 8530 and never the Default Web Site.
+  const harmless = (brk: Break) => harmlessBreak({ configuration, profile }, brk);
+
+  it.each(BREAKS.filter((b) => b !== 7 && harmless(b)).map((b) => [b]))("break %s leaves this layout compliant: nothing of it is what clients use", async (brk: Break) => {
+    const dir = tempDir();
+    await createLab(dir, { configuration, profile, breaks: [brk] });
+    const report = checkEvidence({ configuration, profile }, await collectEvidence(dir));
+    expect(report.findings).toEqual([]);
+  });
+
+  it.each(BREAKS.filter((b) => b !== 7 && !harmless(b)).map((b) => [b]))("break %s -> fail findings of the expected cause only", async (brk: Break) => {
     const dir = tempDir();
     await createLab(dir, { configuration, profile, breaks: [brk] });
     const report = checkEvidence({ configuration, profile }, await collectEvidence(dir));

@@ -71,7 +71,7 @@ describe("wsus-iis lab", () => {
   it.each([
     [["--configuration", "3"], '--configuration: expected 1 or 2, got "3"'],
     [["--profile", "legacy"], '--profile: expected kb920659 or modern, got "legacy"'],
-    [["--break", "4,9"], '--break: unknown break "9": expected 1..8, missing-vdir, windows-auth-anonymous or wrong-path'],
+    [["--break", "4,9"], '--break: unknown break "9": expected 1..8, missing-vdir, windows-auth-anonymous, wrong-path or users-hardened'],
     [["--computer-name", "bad name!"], '--computer-name: expected a NetBIOS computer name (1-15 letters, digits, - _), got "bad name!"'],
   ])("create %j fails naming the option", async (args, message) => {
     const r = await cli("lab", "create", tempDir(), ...args);
@@ -93,7 +93,8 @@ describe("wsus-iis lab", () => {
     await cli("lab", "create", dir);
     out = "";
     let r = await cli("lab", "exec", dir, "--", "appcmd", "list", "site");
-    expect(r.out).toBe('SITE "Default Web Site" (id:1,bindings:http/*:80:,state:Started)\r\n');
+    // a default WSUS 4+ install (the lab's default): the untouched Default Web Site and the WSUS site
+    expect(r.out).toBe('SITE "Default Web Site" (id:1,bindings:http/*:80:,state:Started)\r\nSITE "WSUS Administration" (id:1572271583,bindings:http/*:8530:,https/*:8531:,state:Started)\r\n');
     expect(r.code).toBe(0);
     out = "";
     r = await cli("lab", "exec", dir, "--", "icacls", "C:\\Program Files\\Update Services\\Selfupdate");

@@ -81,12 +81,13 @@ describe("policy pack over gRPC (real run-policy-pack)", () => {
     expect(Object.keys(by)).toEqual([
       "selfupdate-acl", "selfupdate-vdir", "selfupdate-client-port", "selfupdate-anonymous", "default-site-loopback", "default-site-anonymous",
       "sharepoint-exclusions", "selfupdate-files", "layout-vdirs", "layout-windows-auth", "layout-anonymous", "layout-require-ssl",
-      "wsus-spec-valid", "wsus-unique-targets", "wsus-no-drift",
+      "profile-fits-server", "wsus-spec-valid", "wsus-unique-targets", "wsus-no-drift",
     ]);
     for (const n of ["selfupdate-acl", "selfupdate-vdir", "selfupdate-client-port", "selfupdate-anonymous", "default-site-loopback", "default-site-anonymous", "sharepoint-exclusions", "selfupdate-files"]) {
       expect(by[n]).toMatchObject({ enforcementLevel: "mandatory", type: "resource", displayName: expect.any(String) });
     }
     expect(by["layout-require-ssl"].enforcementLevel).toBe("advisory");
+    expect(by["profile-fits-server"].enforcementLevel).toBe("advisory");
     expect(by["wsus-unique-targets"]).toMatchObject({ type: "stack", enforcementLevel: "mandatory" });
     expect(by["wsus-no-drift"]).toMatchObject({ type: "stack", configSchema: { ignoreRules: { type: "array", default: [] }, failOnUnknown: { type: "boolean", default: false } } });
     expect(by["selfupdate-client-port"].configSchema).toEqual({
@@ -101,7 +102,8 @@ describe("policy pack over gRPC (real run-policy-pack)", () => {
   it("compliant stack (Pulumi.lab.yaml's servers): no diagnostic on any registered resource, none on the stack", async () => {
     const resources = await program(LAB);
     expect(resources.filter((r) => r.type === T.layout)).toHaveLength(2);
-    expect(resources.length).toBe(2 * 3 + 1 + 8 + 2 + 2 + 9); // layouts, ACLs, servers; sites; vdirs
+    // layouts, ACLs, servers; wsus01 (kb920659, Configuration 1): 1 site, 8 vdirs; wsus02 (modern, Configuration 2): 1 site, 9 vdirs
+    expect(resources.length).toBe(2 * 3 + 1 + 8 + 1 + 9);
     expect(await analyzeAll(resources)).toEqual([]);
     expect((await analyzer.analyzeStack(resources.map(asStack))).diagnostics).toEqual([]);
   });
@@ -123,12 +125,12 @@ describe("policy pack over gRPC (real run-policy-pack)", () => {
       ["default-site-loopback", "mandatory"],
     ]);
     expect(diags[0].message).toBe(
-      "Anonymous authentication is enabled on the SelfUpdate virtual directory (effective setting, applicationHost.config <location>). (KB 920659 cause 4)\nanonymous authentication is off on Default Web Site/SelfUpdate",
+      "Anonymous authentication is enabled on the SelfUpdate virtual directory (effective setting, applicationHost.config <location>). (KB 920659 cause 4)\nanonymous authentication is off on WSUS Administration/Selfupdate",
     );
     // The server and the building blocks under the layout are judged through the layout.
     const server = resources.find((r) => r.name === "wsus03-server")!;
     expect((await analyzer.analyze(asAnalyzed(server))).notApplicable).toContainEqual({ policyName: "selfupdate-anonymous", reason: "judged on its WsusIisLayout (same spec)" });
-    const su = resources.find((r) => r.type === T.vdir && r.inputs.name === "SelfUpdate" && r.name.startsWith("wsus03"))!;
+    const su = resources.find((r) => r.type === T.vdir && String(r.inputs.name).toLowerCase() === "selfupdate" && r.name.startsWith("wsus03"))!;
     expect(su.inputs.auth).toEqual({ anonymous: false, windows: true });
     expect((await analyzer.analyze(asAnalyzed(su))).notApplicable).toContainEqual({ policyName: "selfupdate-anonymous", reason: "part of a WsusIisLayout, which is judged as a whole" });
 
@@ -138,7 +140,8 @@ describe("policy pack over gRPC (real run-policy-pack)", () => {
       ["wsus-unique-targets", "mandatory"],
       ["wsus-no-drift", "mandatory"],
     ]);
-    expect(stack.diagnostics[0].message).toContain('wsus03 and wsus01 both target lab:.lab/wsus01 ("lab:./.lab/wsus01" and "lab:.lab/wsus01/")');
+    // (which of the two is named first follows the order the engine registered them in)
+    expect(stack.diagnostics[0].message).toMatch(/(wsus03 and wsus01|wsus01 and wsus03) both target lab:\.lab\/wsus01 \("lab:(\.\/\.lab\/wsus01|\.lab\/wsus01\/)" and "lab:(\.lab\/wsus01\/|\.\/\.lab\/wsus01)"\)/);
     expect(stack.diagnostics[2]).toMatchObject({
       urn: "urn:pulumi:lab::wsus-iis::wsus-iis:index:WsusIisLayout$pulumi-nodejs:dynamic/wsus-iis:WsusIisServer::wsus02-server",
       message: expect.stringContaining("lab:./.lab/wsus02: 1 open finding\n  [selfupdate-acl cause 1]"),
@@ -171,7 +174,8 @@ describe("policy pack over gRPC (real run-policy-pack)", () => {
     expect(remediations).toHaveLength(1);
     expect(remediations[0].policyName).toBe("selfupdate-anonymous");
     const props = remediations[0].properties!;
-    expect(props.spec).toEqual({ configuration: 1, profile: "kb920659", defaultSite: { name: "Default Web Site", httpPort: 80 }, bindings: { mode: "kb" } });
+    // a stack entry without configuration and profile: both auto (read from the server before a repair)
+    expect(props.spec).toEqual({ configuration: "auto", profile: "auto" });
     expect(props.__provider).toBe(server.wire.__provider);
     expect(props.credentials).toEqual({ [SIG_KEY]: SECRET_SIG, value: { sshIdentity: "/keys/rem" } });
     // The remediated inputs pass (on the layout, which carries the same spec).
@@ -193,7 +197,7 @@ describe("policy pack over gRPC (real run-policy-pack)", () => {
   });
 
   it("policy options through Configure: allowed client ports", async () => {
-    const l: TestResource = { type: T.layout, name: "p8080", props: { spec: { defaultSite: { httpPort: 8080 } }, target: "local" } };
+    const l: TestResource = { type: T.layout, name: "p8080", props: { spec: { configuration: 1, profile: "kb920659", defaultSite: { httpPort: 8080 } }, target: "local" } };
     expect((await analyzer.analyze(l)).diagnostics.map((d) => d.policyName)).toEqual(["selfupdate-client-port"]);
     await analyzer.configure({ "selfupdate-client-port": { allowedClientPorts: [80, 8080] } });
     expect((await analyzer.analyze(l)).diagnostics).toEqual([]);

@@ -27,7 +27,16 @@ const FULL_ACL = [
   { principal: "BUILTIN\\Users", rights: "RX" },
 ];
 
-const ALL_PRESETS = [presets.configuration1(), presets.configuration1({ profile: "modern" }), presets.configuration2(), presets.configuration2({ profile: "modern" })];
+/** The KB's own layout, named: the product default is auto (a declaration resolves it to modern, Configuration 2). */
+const KB1 = { profile: "kb920659", configuration: 1 } as const;
+
+const ALL_PRESETS = [
+  presets.configuration1({ profile: "kb920659" }),
+  presets.configuration1(),
+  presets.configuration2({ profile: "kb920659" }),
+  presets.configuration2(),
+  presets.configuration2({ profile: "auto" }),
+];
 
 describe("the pack covers the rule engine", () => {
   it("one resource policy per rule, named by the rule id, with the rule's title and KB cause", () => {
@@ -55,18 +64,18 @@ describe("the pack covers the rule engine", () => {
 
 describe("resource policies on WsusIisLayout / WsusIisServer (the declared spec)", () => {
   it("selfupdate-vdir (cause 2): a vdir override that moves SelfUpdate away from the SelfUpdate folder", async () => {
-    const r = await validateResource(P.selfUpdateVdirPolicy, layout({ vdirs: { SelfUpdate: { physicalPath: "D:\\Other" } } }));
+    const r = await validateResource(P.selfUpdateVdirPolicy, layout({ ...KB1, vdirs: { SelfUpdate: { physicalPath: "D:\\Other" } } }));
     expect(r.violations).toEqual(["Default Web Site/SelfUpdate: SelfUpdate points to D:\\Other, expected C:\\Program Files\\Update Services\\Selfupdate"]);
     expect((await validateResource(P.selfUpdateVdirPolicy, layout({ vdirs: { SelfUpdate: { physicalPath: "C:\\Program Files\\Update Services\\Selfupdate" } } }))).violations).toEqual([]);
   });
 
   it("selfupdate-client-port (cause 3): SelfUpdate off the client port; the allowed client ports option", async () => {
-    expect((await validateResource(P.selfUpdateClientPortPolicy, layout({ configuration: 1, clientPort: 8530 }))).violations).toEqual([
+    expect((await validateResource(P.selfUpdateClientPortPolicy, layout({ ...KB1, clientPort: 8530 }))).violations).toEqual([
       "Default Web Site/SelfUpdate: SelfUpdate is only on Default Web Site (http ports 80); no site holding it is bound to port 8530",
     ]);
     // Configuration 2 serves SelfUpdate on both sites: 8530 is fine.
     expect((await validateResource(P.selfUpdateClientPortPolicy, layout(presets.configuration2({ profile: "modern" })))).violations).toEqual([]);
-    const on8080 = layout({ defaultSite: { httpPort: 8080 } });
+    const on8080 = layout({ ...KB1, defaultSite: { httpPort: 8080 } });
     expect((await validateResource(P.selfUpdateClientPortPolicy, on8080)).violations).toEqual([
       "clients would use port 8080, which is not an allowed client port (80, 8530); SelfUpdate must be served on the client port",
     ]);
@@ -74,13 +83,13 @@ describe("resource policies on WsusIisLayout / WsusIisServer (the declared spec)
   });
 
   it("selfupdate-anonymous (cause 4): the Windows-auth vdir set to SelfUpdate; remediation resets it to the profile default", async () => {
-    const bad = layout({ ...presets.configuration2(), windowsAuthVdir: "SelfUpdate" });
+    const bad = layout({ ...presets.configuration2({ profile: "kb920659" }), windowsAuthVdir: "SelfUpdate" });
     expect((await validateResource(P.selfUpdateAnonymousPolicy, bad)).violations).toEqual([
       "anonymous authentication is off on Default Web Site/SelfUpdate",
       "anonymous authentication is off on WSUS Administration/SelfUpdate",
     ]);
     const fixed = await remediate(P.selfUpdateAnonymousPolicy, bad);
-    expect(fixed).toEqual({ target: "lab:./.lab/wsus01", spec: presets.configuration2() });
+    expect(fixed).toEqual({ target: "lab:./.lab/wsus01", spec: presets.configuration2({ profile: "kb920659" }) });
     expect((await validateResource(P.selfUpdateAnonymousPolicy, { ...bad, props: fixed! })).violations).toEqual([]);
     // Nothing to remediate on a compliant spec, or for a custom console vdir.
     expect(await remediate(P.selfUpdateAnonymousPolicy, layout(presets.configuration1()))).toBeUndefined();
@@ -88,15 +97,29 @@ describe("resource policies on WsusIisLayout / WsusIisServer (the declared spec)
   });
 
   it("default-site-loopback (cause 5): addresses without 127.0.0.1; remediation adds it", async () => {
-    const bad = layout({ bindings: { mode: "addresses", addresses: ["10.0.0.5"] } });
+    const bad = layout({ ...KB1, bindings: { mode: "addresses", addresses: ["10.0.0.5"] } });
     expect((await validateResource(P.defaultSiteLoopbackPolicy, bad)).violations).toEqual([
       expect.stringMatching(/^Default Web Site is bound .*only to specific addresses \(10\.0\.0\.5:80:\) without 127\.0\.0\.1$/),
       "Default Web Site: binding policy lists 10.0.0.5 without 127.0.0.1: the SelfUpdate tree would not answer locally",
     ]);
     const fixed = await remediate(P.defaultSiteLoopbackPolicy, bad);
-    expect(fixed?.spec).toEqual({ bindings: { mode: "addresses", addresses: ["10.0.0.5", "127.0.0.1"] } });
+    expect(fixed?.spec).toEqual({ ...KB1, bindings: { mode: "addresses", addresses: ["10.0.0.5", "127.0.0.1"] } });
     expect((await validateResource(P.defaultSiteLoopbackPolicy, { ...bad, props: fixed! })).violations).toEqual([]);
     expect((await validateResource(P.defaultSiteLoopbackPolicy, layout({ bindings: { mode: "allUnassigned" } }))).violations).toEqual([]);
+    // auto (the default) declares a default WSUS 4+ install: the binding policy is the WSUS site's, on 8530
+    expect((await validateResource(P.defaultSiteLoopbackPolicy, layout({ bindings: { mode: "addresses", addresses: ["10.0.0.5"] } }))).violations).toEqual([
+      "WSUS Administration is bound on port 8530 only to specific addresses (10.0.0.5:8530:) without 127.0.0.1",
+      "WSUS Administration: binding policy lists 10.0.0.5 without 127.0.0.1: the SelfUpdate tree would not answer locally",
+    ]);
+  });
+
+  it("auto (the default): a declaration is judged as a default WSUS 4+ install and passes every policy", async () => {
+    for (const p of [...P.rulePolicies, P.specValidPolicy]) {
+      expect((await validateResource(p, layout({}))).violations, p.name).toEqual([]);
+      expect((await validateResource(p, server({ profile: "auto", configuration: "auto" }))).violations, p.name).toEqual([]);
+    }
+    // the old port-80 demand of the KB is not made of a modern Configuration 2 declaration
+    expect((await validateResource(P.layoutVdirsPolicy, layout({ profile: "modern", configuration: 2 }))).violations).toEqual([]);
   });
 
   it("sharepoint-exclusions (cause 7): SharePoint expected without the WSUS exclusions declared", async () => {
@@ -108,18 +131,18 @@ describe("resource policies on WsusIisLayout / WsusIisServer (the declared spec)
   });
 
   it("layout-vdirs: Configuration 2 with both sites under one name loses the WSUS site's vdirs", async () => {
-    const r = await validateResource(P.layoutVdirsPolicy, layout({ configuration: 2, adminSite: { name: "Default Web Site" } }));
+    const r = await validateResource(P.layoutVdirsPolicy, layout({ profile: "kb920659", configuration: 2, adminSite: { name: "Default Web Site" } }));
     expect(r.violations).toHaveLength(6);
     // the message lacks the target, so the target leads
     expect(r.violations[0]).toBe("Default Web Site/Content: virtual directory /Content is missing on Default Web Site");
   });
 
   it("layout-windows-auth: a WSUS client endpoint named as the Windows-auth vdir; remediation resets it", async () => {
-    const bad = layout({ windowsAuthVdir: "ClientWebService" });
+    const bad = layout({ ...KB1, windowsAuthVdir: "ClientWebService" });
     expect((await validateResource(P.layoutWindowsAuthPolicy, bad)).violations).toEqual([
       "spec.windowsAuthVdir names ClientWebService, a WSUS client endpoint that must stay anonymous; the Windows-auth vdir is WSUSAdmin (or a custom console vdir)",
     ]);
-    expect((await remediate(P.layoutWindowsAuthPolicy, bad))?.spec).toEqual({});
+    expect((await remediate(P.layoutWindowsAuthPolicy, bad))?.spec).toEqual(KB1);
     expect((await validateResource(P.layoutWindowsAuthPolicy, layout({ windowsAuthVdir: "Console" }))).violations).toEqual([]);
     // SelfUpdate is selfupdate-anonymous's business, not this policy's.
     expect(await remediate(P.layoutWindowsAuthPolicy, layout({ windowsAuthVdir: "SelfUpdate" }))).toBeUndefined();
@@ -199,11 +222,18 @@ describe("resource policies on the building blocks", () => {
     expect((await validateResource(P.selfUpdateAclPolicy, acl(FULL_ACL))).violations).toEqual([]);
     expect((await validateResource(P.selfUpdateAclPolicy, acl(FULL_ACL.slice(0, 2)))).violations).toEqual([
       "C:\\Program Files\\Update Services\\Selfupdate: BUILTIN\\Users lacks Read & Execute, Read, List Folder Contents on the folder and its contents",
+      // and so IIS's anonymous user (IUSR, in Users through Authenticated Users) cannot read it
+      "NT AUTHORITY\\IUSR, IIS's anonymous user, cannot read C:\\Program Files\\Update Services\\Selfupdate: IIS answers 401.3",
     ]);
     expect((await validateResource(P.selfUpdateAclPolicy, acl([{ principal: "Users", rights: "F" }, ...FULL_ACL.slice(0, 2)]))).violations).toEqual([]);
     // another folder: only with purpose selfupdate
     expect((await validateResource(P.selfUpdateAclPolicy, acl([], { path: "D:\\Data" }))).notApplicable).toBe("not the SelfUpdate folder (purpose selfupdate)");
-    expect((await validateResource(P.selfUpdateAclPolicy, acl([], { path: "D:\\Mirror\\SU", purpose: "selfupdate" }))).violations).toHaveLength(3);
+    expect((await validateResource(P.selfUpdateAclPolicy, acl([], { path: "D:\\Mirror\\SU", purpose: "selfupdate" }))).violations).toEqual([
+      expect.stringContaining("Administrators lacks"),
+      expect.stringContaining("SYSTEM lacks"),
+      expect.stringContaining("Users lacks"),
+      expect.stringContaining("cannot read D:\\Mirror\\SU"),
+    ]);
   });
 
   it("default-site-loopback / default-site-anonymous: an IisSite in the default role", async () => {

@@ -35,6 +35,7 @@ function ex(status: Exchange["status"], extra: Partial<Exchange> = {}): Exchange
     hresult: null,
     sharePoint: false,
     bodyMagic: status === 200 ? "4d53434600000000" : "",
+    invalidHostname: false,
     ms: 1,
     ...extra,
   };
@@ -43,10 +44,27 @@ function ex(status: Exchange["status"], extra: Partial<Exchange> = {}): Exchange
 const ctx = (root: Exchange = ex(200), folder: Exchange = ex(403, { substatus: "403.14" })) => ({ root, folder, clientPort: 80, timeoutMs: 1000 });
 
 describe("verdicts: /selfupdate files", () => {
-  it("200 with a cab → pass; not a cab or empty → warning", () => {
+  // [MS-CAB] CFHEADER signature "MSCF" (docs/research/iis-anonymous.md §6): anything else is no cabinet.
+  it("200 with a cab → pass; a 200 HTML page or an empty body → FAIL (cause 8; 7 first when SharePoint answered)", () => {
     expect(judgeSelfUpdateFile("wuident.cab", ex(200), ctx())).toMatchObject({ level: "pass", causes: [] });
-    expect(judgeSelfUpdateFile("wuident.cab", ex(200, { bodyMagic: "3c68746d6c3e" }), ctx())).toMatchObject({ level: "warn", causes: [] });
-    expect(judgeSelfUpdateFile("wuident.cab", ex(200, { bodyMagic: "" }), ctx())).toMatchObject({ level: "warn" });
+    const html = judgeSelfUpdateFile("wuident.cab", ex(200, { bodyMagic: "3c68746d6c3e", contentType: "text/html" }), ctx());
+    expect(html).toMatchObject({ level: "fail", causes: [8] });
+    expect(html.message).toMatch(/text\/html.*no MSCF signature/);
+    expect(judgeSelfUpdateFile("wuident.cab", ex(200, { bodyMagic: "" }), ctx())).toMatchObject({ level: "fail", causes: [8] });
+    expect(judgeSelfUpdateFile("wuident.cab", ex(200, { bodyMagic: "3c68746d6c3e", sharePoint: true }), ctx())).toMatchObject({ level: "fail", causes: [7, 8] });
+    // a HEAD has no body to judge
+    expect(judgeSelfUpdateFile("wuident.cab", ex(200, { method: "HEAD", bodyMagic: "" }), ctx())).toMatchObject({ level: "pass" });
+  });
+  // HTTP.sys: "If no match is found in any of the categories, the HTTP Server API sends a response with a
+  // status code of 400" (learn.microsoft.com/windows/win32/http/urlprefix-strings).
+  it("400 Invalid Hostname (HTTP.sys) → FAIL pointing at host-header bindings (cause 5), on every client-port check", () => {
+    const bad = ex(400, { invalidHostname: true, url: "http://wsus01/selfupdate/wuident.cab" });
+    const v = judgeSelfUpdateFile("wuident.cab", bad, ctx());
+    expect(v).toMatchObject({ level: "fail", causes: [5] });
+    expect(v.message).toMatch(/Invalid Hostname.*host name wsus01.*empty host name/);
+    expect(judgeSiteRoot(bad, { timeoutMs: 1 })).toMatchObject({ level: "fail", causes: [5] });
+    expect(judgeClientWebService(bad, { folder: bad, root: bad, clientPort: 80, timeoutMs: 1 })).toMatchObject({ level: "fail", causes: [5] });
+    expect(judgeSiteRoot(ex(400), { timeoutMs: 1 })).toMatchObject({ level: "fail", causes: [] });
   });
   it("refused → cause 3 or 5", () => {
     const v = judgeSelfUpdateFile("wuident.cab", ex("refused"), ctx());
@@ -117,7 +135,9 @@ describe("verdicts: site root, ClientWebService, Windows-auth vdir", () => {
     expect(judgeWindowsAuthVdir(ex(200), wa())).toMatchObject({ level: "fail", causes: [] });
     expect(judgeWindowsAuthVdir(ex(403, { substatus: "403.14" }), wa()).message).toMatch(/anonymous access is on/);
     expect(judgeWindowsAuthVdir(ex(401), wa()).message).toMatch(/Windows authentication is off/);
-    expect(judgeWindowsAuthVdir(ex(404), wa()).message).toMatch(/--profile modern/);
+    expect(judgeWindowsAuthVdir(ex(404), wa())).toMatchObject({ level: "fail", causes: [] });
+    expect(judgeWindowsAuthVdir(ex(404), wa()).message).toMatch(/--profile modern or auto/);
+    expect(judgeWindowsAuthVdir(ex(400, { invalidHostname: true }), wa()).message).toMatch(/Invalid Hostname/);
     expect(judgeWindowsAuthVdir(ex(403, { substatus: "403.4" }), wa())).toMatchObject({ level: "warn" });
   });
   it("Windows-auth vdir refused: causes 3/5 only on the client port", () => {
@@ -134,13 +154,16 @@ describe("verdicts: site root, ClientWebService, Windows-auth vdir", () => {
 
 describe("planProbe", () => {
   it("client port: --client-port, else the URL's port, else 80; the Windows-auth vdir on the URL's port", () => {
-    expect(planProbe("http://wsus01")).toMatchObject({ clientPort: 80, adminPort: 80, windowsAuthPath: "/WSUSAdmin/" });
+    // auto (the default) asks for ApiRemoting30 and for WSUSAdmin; a given profile or vdir asks for one
+    expect(planProbe("http://wsus01")).toMatchObject({ clientPort: 80, adminPort: 80, windowsAuthPath: "/ApiRemoting30/WebService.asmx", legacyWindowsAuthVdir: "WSUSAdmin" });
+    expect(planProbe("http://wsus01").requests.map((r) => r.url).slice(-2)).toEqual(["http://wsus01:80/ApiRemoting30/WebService.asmx", "http://wsus01:80/WSUSAdmin/"]);
+    expect(planProbe("http://wsus01", { profile: "kb920659" })).toMatchObject({ windowsAuthPath: "/WSUSAdmin/", legacyWindowsAuthVdir: null });
     expect(planProbe("http://wsus01:8530/ClientWebService/client.asmx")).toMatchObject({ clientPort: 8530, adminPort: 8530 });
     expect(planProbe("http://wsus01:8530", { clientPort: 80 })).toMatchObject({ clientPort: 80, adminPort: 8530, clientBase: "http://wsus01:80/" });
     expect(planProbe("http://wsus01:80", { clientPort: 8530 })).toMatchObject({ clientPort: 8530, adminPort: 80 });
     expect(planProbe("http://wsus01", { clientPort: 8530 })).toMatchObject({ clientPort: 8530, adminPort: 8530 });
     expect(planProbe("http://wsus01", { profile: "modern" }).windowsAuthPath).toBe("/ApiRemoting30/WebService.asmx");
-    expect(planProbe("http://wsus01", { windowsAuthVdir: "Console" }).windowsAuthPath).toBe("/Console/");
+    expect(planProbe("http://wsus01", { windowsAuthVdir: "Console" })).toMatchObject({ windowsAuthPath: "/Console/", legacyWindowsAuthVdir: null });
   });
   it("names bad input", () => {
     const err = (f: () => unknown) => {
@@ -200,20 +223,49 @@ describe("probe against the lab", () => {
       ["clientwebservice-version", "pass"],
       ["windows-auth-vdir", "pass"],
     ]);
-    expect(r).toMatchObject({ compliant: true, causes: [] });
-    expect(byName(r.checks)["windows-auth-vdir"].status).toBe(401);
-    expect(r.exchanges).toHaveLength(7);
+    expect(r).toMatchObject({ compliant: true, causes: [], profile: "kb920659" });
+    expect(r.profileReason).toMatch(/^auto: ApiRemoting30 answers 404, WSUSAdmin answers 401/);
+    expect(byName(r.checks)["windows-auth-vdir"]).toMatchObject({ status: 401, url: `http://127.0.0.1:${port}/WSUSAdmin/` });
+    // auto asks for both Windows-auth vdirs
+    expect(r.exchanges).toHaveLength(8);
   });
 
-  it("healthy modern layout (8530, ApiRemoting30) → passes with --profile modern", async () => {
+  it("healthy modern layout (8530, ApiRemoting30) → passes with --profile modern and with the default auto", async () => {
     const port = await freePort();
     await lab(healthyModern(), { 80: await freePort(), 8530: port });
     const r = await probe(`http://127.0.0.1:${port}`, { ...TIMEOUT, profile: "modern" });
-    expect(r.compliant).toBe(true);
+    expect(r).toMatchObject({ compliant: true, profile: "modern", profileReason: "given" });
     expect(byName(r.checks)["windows-auth-vdir"]).toMatchObject({ url: `http://127.0.0.1:${port}/ApiRemoting30/WebService.asmx`, status: 401, ok: true });
-    // the kb920659 profile looks for WSUSAdmin, which a modern server does not have
-    const kb = await probe(`http://127.0.0.1:${port}`, TIMEOUT);
-    expect(byName(kb.checks)["windows-auth-vdir"]).toMatchObject({ status: 404, ok: false, causes: [] });
+    expect(r.exchanges).toHaveLength(7);
+    const auto = await probe(`http://127.0.0.1:${port}`, TIMEOUT);
+    expect(auto).toMatchObject({ compliant: true, profile: "modern" });
+    expect(auto.profileReason).toMatch(/ApiRemoting30 answers 401, WSUSAdmin answers 404/);
+    // the kb920659 profile looks for WSUSAdmin, which a modern server does not have: a 404 is never ok
+    const kb = await probe(`http://127.0.0.1:${port}`, { ...TIMEOUT, profile: "kb920659" });
+    expect(byName(kb.checks)["windows-auth-vdir"]).toMatchObject({ status: 404, ok: false, level: "fail", causes: [] });
+  });
+
+  it("Default Web Site bound only to a host header → 400 Invalid Hostname from HTTP.sys → FAIL, cause 5", async () => {
+    const m = healthyKb920659();
+    m.sites[0].bindings = [{ protocol: "http", info: "*:80:wsus.contoso.com" }];
+    const port = await freePort();
+    await lab(m, { 80: port });
+    const r = await probe(`http://127.0.0.1:${port}`, TIMEOUT);
+    expect(r.compliant).toBe(false);
+    expect(byName(r.checks)["selfupdate-wuident"]).toMatchObject({ status: 400, level: "fail", causes: [5] });
+    expect(byName(r.checks)["site-root-anonymous"]).toMatchObject({ status: 400, ok: false });
+    expect(r.exchanges[0].invalidHostname).toBe(true);
+    expect(r.causes).toEqual([5]);
+  });
+
+  it("wuident.cab served as an HTML page (200 text/html) → FAIL, cause 8", async () => {
+    const files = defaultFiles();
+    files[`${INSTALL}\\SelfUpdate\\WUIDENT.CAB`] = "<html><body>Not the cabinet</body></html>";
+    const port = await freePort();
+    await lab(healthyKb920659(), { 80: port }, files);
+    const r = await probe(`http://127.0.0.1:${port}`, TIMEOUT);
+    expect(byName(r.checks)["selfupdate-wuident"]).toMatchObject({ status: 200, level: "fail", causes: [8] });
+    expect(byName(r.checks)["selfupdate-iuident"]).toMatchObject({ level: "pass" });
   });
 
   it("SelfUpdate vdir missing → 404 → cause 2", async () => {
@@ -382,7 +434,7 @@ describe("wsus-iis probe (CLI)", () => {
     const run = (url: string, opts: Record<string, string>) => runProbe(url, opts, () => undefined);
     await expect(run("http://127.0.0.1", { clientPort: "70000" })).rejects.toMatchObject({ exitCode: 2, message: "--client-port: expected 1..65535, got 70000" });
     await expect(run("http://127.0.0.1", { clientPort: "abc" })).rejects.toMatchObject({ message: '--client-port: expected 1..65535, got "abc"' });
-    await expect(run("http://127.0.0.1", { profile: "iis6" })).rejects.toMatchObject({ message: '--profile: expected kb920659 or modern, got "iis6"' });
+    await expect(run("http://127.0.0.1", { profile: "iis6" })).rejects.toMatchObject({ message: '--profile: expected auto or kb920659 or modern, got "iis6"' });
     await expect(run("http://127.0.0.1", { format: "xml" })).rejects.toMatchObject({ message: '--format: expected text or json, got "xml"' });
     await expect(run("http://127.0.0.1", { timeout: "0" })).rejects.toMatchObject({ message: "--timeout: expected 1..600000, got 0" });
     await expect(run("http://127.0.0.1", { windowsAuthVdir: "a b" })).rejects.toMatchObject({ message: expect.stringMatching(/^--windows-auth-vdir: /) });

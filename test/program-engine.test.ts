@@ -93,7 +93,7 @@ describe("pulumi up --policy-pack policies, without the CLI", () => {
     const before = snapshot(dir);
     const r = await up([{ name: "wsus03", target: `lab:${dir}`, overrides: { sharePoint: { expected: "no" }, windowsAuthVdir: "SelfUpdate" } }]);
     expect(r.result).toBe("failed");
-    expect(r.errors).toEqual([expect.stringMatching(/^policy violation: \[selfupdate-anonymous\] .*anonymous authentication is off on Default Web Site\/SelfUpdate$/s)]);
+    expect(r.errors).toEqual([expect.stringMatching(/^policy violation: \[selfupdate-anonymous\] .*anonymous authentication is off on WSUS Administration\/Selfupdate$/s)]);
     expect(mandatory(r).map((d) => [d.policyName, d.urn])).toEqual([["selfupdate-anonymous", "urn:pulumi:lab::wsus-iis::wsus-iis:index:WsusIisLayout::wsus03"]]);
     // The layout is the first resource the program registers: the engine stopped it there.
     expect(servers(r)).toEqual([]);

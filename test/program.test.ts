@@ -113,7 +113,7 @@ describe("bad stack config fails with the config path named", () => {
     expect(bad([{ name: "a", target: "lab:./x" }, { name: "b", target: "ftp://wsus" }])).toThrow(
       "wsus-iis:servers[1].target: expected lab:DIR, local or ssh://user@host[:port], got \"ftp://wsus\"",
     );
-    expect(bad([{ name: "a", target: "local", configuration: 3 }])).toThrow("wsus-iis:servers[0].configuration: expected 1 or 2, got 3");
+    expect(bad([{ name: "a", target: "local", configuration: 3 }])).toThrow("wsus-iis:servers[0].configuration: expected 1, 2 or auto, got 3");
     expect(bad([{ name: "a", target: "local", overrides: { adminSite: { httpPort: 70000 } } }])).toThrow(
       "wsus-iis:servers[0].overrides.adminSite.httpPort: expected 1..65535, got 70000",
     );

@@ -33,7 +33,7 @@ beforeAll(async () => {
   provider = captureProvider({ spec: {}, target: "lab:/tmp/unused" }).inputs.__provider;
   h = await DynamicProviderHarness.start(ROOT);
   dir = tempDir();
-  await createLab(dir, { breaks: [4, 5] });
+  await createLab(dir, { configuration: 1, profile: "kb920659", breaks: [4, 5] });
 }, 120_000);
 
 afterAll(async () => {
@@ -71,7 +71,7 @@ describe("WsusIisServer through the real dynamic-provider plugin (gRPC)", () => 
   });
 
   it("Diff: none for an equivalent spec, some for a spec change, replace for another target", async () => {
-    expect(await h.diff(URN, created.id, created.properties, { ...news(), spec: { profile: "kb920659", configuration: 1 } })).toEqual({
+    expect(await h.diff(URN, created.id, created.properties, { ...news(), spec: { profile: "auto", configuration: "auto" } })).toEqual({
       changes: "none",
       replaces: [],
       deleteBeforeReplace: false,
@@ -111,7 +111,7 @@ describe("WsusIisServer through the real dynamic-provider plugin (gRPC)", () => 
 
   it("Delete with removeOnDelete takes away what Create added (here: the 127.0.0.1:80 binding)", async () => {
     const lab2 = tempDir();
-    await createLab(lab2, { breaks: [5] });
+    await createLab(lab2, { configuration: 1, profile: "kb920659", breaks: [5] });
     const original = apphost(lab2);
     const c = await h.create(URN, { __provider: provider, spec: {}, target: `lab:${lab2}`, removeOnDelete: true });
     expect(c.properties.owned).toEqual([{ kind: "binding", site: "Default Web Site", protocol: "http", ip: "127.0.0.1", port: 80 }]);

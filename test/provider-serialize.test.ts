@@ -63,7 +63,7 @@ describe("serialized WsusIisServer provider", () => {
 
   it("fresh process, cwd = project root: check → create → read → diff → update → delete on a lab", async () => {
     const dir = tempDir("wsus-provider-ser-");
-    await createLab(dir, { breaks: [2] }); // SelfUpdate vdir missing
+    await createLab(dir, { configuration: 1, profile: "kb920659", breaks: [2] }); // SelfUpdate vdir missing
     const original = apphost(dir);
     const p = await host(cap.inputs.__provider);
     const inputs = { ...cap.inputs, target: `lab:${dir}` }; // what the engine passes: __provider included
@@ -89,7 +89,7 @@ describe("serialized WsusIisServer provider", () => {
     expect(read.props.findings).toContainEqual(expect.objectContaining({ cause: 4, status: "fail" }));
     expect(read.inputs).toMatchObject({ spec: { configuration: 1 }, target: `lab:${dir}`, removeOnDelete: true });
 
-    expect(await p.invoke("diff", created.id, state, { ...inputs, spec: { configuration: 1, profile: "kb920659" } })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    expect(await p.invoke("diff", created.id, state, { ...inputs, spec: { configuration: 1, profile: "auto" } })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
     expect(await p.invoke("diff", created.id, { ...read.props, __provider: cap.inputs.__provider }, inputs)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
     expect((await p.invoke("diff", created.id, state, { ...inputs, target: `lab:${dir}-other` })).replaces).toEqual(["target"]);
 
@@ -119,7 +119,7 @@ describe("serialized WsusIisServer provider", () => {
     mkdirSync(path.join(project, "node_modules"));
     symlinkSync(ROOT, path.join(project, "node_modules", "wsus-iis"), "dir"); // like `npm install ../wsus-iis` / npm link
     const dir = tempDir("wsus-provider-user-");
-    await createLab(dir, { breaks: [5] });
+    await createLab(dir, { configuration: 1, profile: "kb920659", breaks: [5] });
     const p = await host(cap.inputs.__provider, project);
     const created = await p.invoke("create", { ...cap.inputs, target: `lab:${dir}` });
     expect(created.outs).toMatchObject({ compliant: true, status: "applied" });
@@ -143,7 +143,7 @@ describe("serialized WsusIisServer provider", () => {
     expect(fromTs.inputs.__provider).toContain("wsus-iis/provider-runtime");
     const p = await host(fromTs.inputs.__provider);
     expect((await p.invoke("check", {}, { spec: { profile: "nope" }, target: "local" })).failures).toEqual([
-      { property: "spec", reason: 'spec.profile: Invalid option: expected one of "kb920659"|"modern", got "nope"' },
+      { property: "spec", reason: 'spec.profile: Invalid option: expected one of "auto"|"kb920659"|"modern", got "nope"' },
     ]);
   }, 60_000);
 
@@ -151,7 +151,7 @@ describe("serialized WsusIisServer provider", () => {
     const fromTs = captureProvider({ spec: {}, target: "lab:/tmp/unused" }, { tsNode: true, module: "./provider/index.ts" });
     expect(fromTs.type).toBe(cap.type);
     const dir = tempDir("wsus-provider-tsnode-");
-    await createLab(dir, { breaks: [6] });
+    await createLab(dir, { configuration: 1, profile: "kb920659", breaks: [6] });
     const p = await host(fromTs.inputs.__provider);
     expect((await p.invoke("create", { spec: {}, target: `lab:${dir}` })).outs).toMatchObject({ compliant: true, status: "applied" });
   }, 60_000);

@@ -27,9 +27,13 @@ const APPHOST = ["C", "Windows", "System32", "inetsrv", "config", "applicationHo
 const apphost = (dir: string) => readFileSync(path.join(dir, ...APPHOST));
 const labJson = (dir: string) => JSON.parse(readFileSync(path.join(dir, "lab.json"), "utf8"));
 
+/**
+ * A lab server with the KB's own layout (kb920659, Configuration 1) unless told otherwise; the specs the
+ * tests send are mostly `{}` (profile and configuration auto), which the provider reads from the server.
+ */
 async function lab(breaks: Break[], opts: CreateLabOptions = {}): Promise<string> {
   const dir = tempDir();
-  await createLab(dir, { ...opts, breaks });
+  await createLab(dir, { configuration: 1, profile: "kb920659", ...opts, breaks });
   return dir;
 }
 
@@ -42,7 +46,7 @@ describe("check: failures name the field", () => {
   it("spec errors carry the field path and the bad value", async () => {
     const r = await rt.check({}, { spec: { adminSite: { httpPort: 70000 }, profile: "x" }, target: "lab:/tmp/x" });
     expect(r.failures).toEqual([
-      { property: "spec", reason: 'spec.profile: Invalid option: expected one of "kb920659"|"modern", got "x"' },
+      { property: "spec", reason: 'spec.profile: Invalid option: expected one of "auto"|"kb920659"|"modern", got "x"' },
       { property: "spec", reason: "spec.adminSite.httpPort: expected 1..65535, got 70000" },
     ]);
   });
@@ -76,7 +80,7 @@ describe("check: failures name the field", () => {
 describe("diff", () => {
   const base = { spec: {}, target: "lab:/srv/a" };
   it("equivalent specs are no change ({} vs explicit defaults, key order, default port in ssh targets)", async () => {
-    const explicit = { configuration: 1, profile: "kb920659", adminSite: { httpsPort: 8531, httpPort: 8530 }, bindings: { mode: "kb" }, repairs: { reinstallSelfUpdate: false } };
+    const explicit = { configuration: "auto", profile: "auto", adminSite: { httpsPort: 8531, httpPort: 8530 }, bindings: { mode: "kb" }, repairs: { reinstallSelfUpdate: false } };
     expect(await rt.diff("lab:/srv/a", base, { ...base, spec: explicit })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false, changed: [] });
     const d = await rt.diff("x", { spec: {}, target: "ssh://admin@wsus01:22" }, { spec: {}, target: "ssh://admin@wsus01" });
     expect(d.changes).toBe(false);
@@ -116,11 +120,25 @@ describe("create / update / read on lab servers", () => {
     expect(outs.backupName).toMatch(/^wsus-iis-[0-9A-Za-z_-]+$/);
     expect(outs.configHash).toMatch(/^[0-9a-f]{64}$/);
     expect(outs.owned).toEqual([{ kind: "binding", site: "Default Web Site", protocol: "http", ip: "127.0.0.1", port: 80 }]);
+    // spec {}: profile and configuration auto, read from the server before the repair, and said
+    expect(outs.layout).toEqual({ profile: "kb920659", configuration: 1, reasons: [expect.stringMatching(/^profile kb920659 detected: \/WSUSAdmin on Default Web Site/), "Configuration 1 detected: no WSUS site besides the Default Web Site"] });
 
     const again = await rt.update(id, outs, inputs);
     expect(again.outs).toMatchObject({ compliant: true, appliedCommands: [], status: "nothing-to-do", roundTrips: 1, backupName: null });
     // what the first create added stays recorded
     expect(again.outs.owned).toEqual(outs.owned);
+  });
+
+  it("auto on a default WSUS 4+ server (modern, Configuration 2): nothing on the Default Web Site is demanded", async () => {
+    const dir = await lab([4], { configuration: 2, profile: "modern" });
+    const { outs } = await rt.create({ spec: {}, target: `lab:${dir}` });
+    expect(outs).toMatchObject({ compliant: true, status: "applied", layout: { profile: "modern", configuration: 2 } });
+    expect(outs.appliedCommands).toEqual([expect.stringContaining('set config "WSUS Administration/Selfupdate"')]);
+    // an explicit profile that does not fit the server repairs nothing and says why
+    const dir2 = await lab([4], { configuration: 2, profile: "modern" });
+    const { outs: kb } = await rt.create({ spec: { profile: "kb920659" }, target: `lab:${dir2}` });
+    expect(kb).toMatchObject({ status: "nothing-to-do", appliedCommands: [], layout: { profile: "kb920659", configuration: 2 } });
+    expect(kb.findings).toContainEqual(expect.objectContaining({ rule: "profile-fits-server", severity: "warning" }));
   });
 
   it("manual findings left: create succeeds with compliant false and the findings", async () => {

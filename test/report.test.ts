@@ -11,6 +11,7 @@ import {
   RuleInfo,
   ServerReport,
   escapeXmlAttr,
+  failsOn,
   escapeXmlText,
   renderJson,
   renderJunit,
@@ -78,14 +79,14 @@ describe("ServerReport schema", () => {
 describe("renderText", () => {
   it("compliant server: one verdict line, no findings, no colour", () => {
     const out = renderText([compliant]);
-    expect(out).toBe("WSUS01: COMPLIANT (7 rules checked)\n");
+    expect(out).toBe("WSUS01: COMPLIANT (7 rules checked, 0 could not be checked)\n");
   });
 
   it("broken server: verdict counts, KB order, layout after causes, unknowns last", () => {
     const out = renderText([broken]);
     expect(out).not.toContain("\u001b");
     const lines = out.split("\n");
-    expect(lines[0]).toBe("WSUS02 [wsus02.yaml]: NOT COMPLIANT (5 problems (1 warning), 2 could not be checked)");
+    expect(lines[0]).toBe("WSUS02 [wsus02.yaml]: NOT COMPLIANT (4 problems, 1 warning, 2 could not be checked)");
     const at = (needle: string) => {
       const i = out.indexOf(needle);
       expect(i, needle).toBeGreaterThanOrEqual(0);
@@ -95,7 +96,7 @@ describe("renderText", () => {
       at("[cause 1] FAIL C:\\Program Files\\Update Services\\Selfupdate"),
       at("[cause 4] FAIL Default Web Site/Selfupdate"),
       at("[cause 4] FAIL WSUS Administration/Selfupdate"),
-      at("[cause 5] FAIL (warning) Default Web Site"),
+      at("[cause 5] WARNING Default Web Site"),
       at("[layout] FAIL WSUS Administration/ClientWebService"),
       at("Could not check (evidence missing):"),
       at("[cause 1] UNKNOWN BUILTIN\\Users"),
@@ -130,7 +131,27 @@ describe("renderText", () => {
     const out = renderText(fleet);
     expect(out.startsWith("WSUS01: COMPLIANT")).toBe(true);
     expect(out).toContain("\n\nWSUS02 [wsus02.yaml]: NOT COMPLIANT");
-    expect(out).toContain("1 of 2 servers compliant");
+    expect(out).toContain("1 of 2 servers compliant, 1 with checks that could not run");
+  });
+
+  // Issue 10: thin evidence must never read like a healthy server.
+  it("a compliant server whose rules could not all run says so on the verdict line", () => {
+    const thin: ServerReport = { ...compliant, report: { compliant: true, findings: broken.report.findings.filter((f) => f.status === "unknown") } };
+    expect(renderText([thin]).split("\n")[0]).toBe("WSUS01: COMPLIANT (7 rules checked, 2 could not be checked)");
+    const warned: ServerReport = { ...compliant, report: { compliant: true, findings: broken.report.findings.filter((f) => f.severity === "warning") } };
+    expect(renderText([warned]).split("\n")[0]).toBe("WSUS01: COMPLIANT (7 rules checked, 1 warning, 0 could not be checked)");
+  });
+});
+
+describe("failsOn (--fail-on)", () => {
+  const only = (pred: (f: Finding) => boolean) => ({ compliant: true, findings: broken.report.findings.filter(pred) });
+  it("error: only failed errors; unknown: also unknowns; warning: also warnings", () => {
+    expect(failsOn(compliant.report, "warning")).toBe(false);
+    expect(failsOn(only((f) => f.status === "unknown"), "error")).toBe(false);
+    expect(failsOn(only((f) => f.status === "unknown"), "unknown")).toBe(true);
+    expect(failsOn(only((f) => f.severity === "warning" && f.status === "fail"), "unknown")).toBe(false);
+    expect(failsOn(only((f) => f.severity === "warning" && f.status === "fail"), "warning")).toBe(true);
+    expect(failsOn(broken.report, "error")).toBe(true);
   });
 });
 
@@ -357,13 +378,14 @@ describe("renderJunit", () => {
     const cases = kids(suite, "testcase");
     const byRule = (id: string) => cases.find((c) => c.attributes.name.startsWith(`${id}: `))!;
 
-    // failing rules: folder-acl (fail + unknown), anonymous (2 fails), loopback (warning), layout
+    // failing rules: folder-acl (fail + unknown), anonymous (2 fails), layout; the loopback warning is output, not a failure
     const failed = cases.filter((c) => kids(c, "failure").length > 0);
     const skipped = cases.filter((c) => kids(c, "skipped").length > 0);
-    expect(failed).toHaveLength(4);
+    expect(failed).toHaveLength(3);
     expect(skipped).toHaveLength(1);
-    expect(suite.attributes).toMatchObject({ tests: "7", failures: "4", skipped: "1", errors: "0" });
-    expect(root.attributes).toMatchObject({ tests: "7", failures: "4", skipped: "1", errors: "0" });
+    expect(suite.attributes).toMatchObject({ tests: "7", failures: "3", skipped: "1", errors: "0" });
+    expect(root.attributes).toMatchObject({ tests: "7", failures: "3", skipped: "1", errors: "0" });
+    expect(kids(byRule("default-site-loopback"), "system-out")[0].text).toContain("[cause 5] WARNING Default Web Site");
     expect(kids(suite, "properties")[0].children.map((p) => p.attributes)).toEqual([
       { name: "target", value: "wsus02.yaml" },
       { name: "compliant", value: "false" },
@@ -415,7 +437,7 @@ describe("renderJunit", () => {
     for (const a of ["tests", "failures", "skipped"]) {
       expect(num(root, a)).toBe(suites.reduce((n, s) => n + num(s, a), 0));
     }
-    expect(root.attributes).toMatchObject({ tests: "14", failures: "4", skipped: "1" });
+    expect(root.attributes).toMatchObject({ tests: "14", failures: "3", skipped: "1" });
   });
 
   it("any string at all: output stays well-formed and attributes round-trip", () => {

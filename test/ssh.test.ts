@@ -121,10 +121,12 @@ describe.skipIf(unavailable !== null)("ssh transport against a real sshd on 127.
       // OpenSSH does not stop a command without a terminal when the client goes away (Win32-OpenSSH
       // #1751 for Windows; the same here): the apply runs to its end with nobody reading its answer.
       const combo = COMBOS[3];
-      const dir = await brokenLab(combo, [2, 4, 5, 6], { decorate: false });
+      // modern Configuration 2: 2, 5 and the admin vdir give the apply five commands (backup + 4 steps)
+      const dir = await brokenLab(combo, [2, 4, 5, "windows-auth-anonymous"], { decorate: false });
       const spec = specFor(combo);
       const state = JSON.parse(await fsp.readFile(path.join(dir, "lab.json"), "utf8"));
-      await fsp.writeFile(path.join(dir, "lab.json"), JSON.stringify({ ...state, faults: { delayMs: 600, fail: [], editConfigBefore: [] } }));
+      // every command is slow (2 s): the apply outlasts the client's 9 s patience whatever the machine
+      await fsp.writeFile(path.join(dir, "lab.json"), JSON.stringify({ ...state, faults: { delayMs: 2000, fail: [], editConfigBefore: [] } }));
       // the client gives up (timeout: the ssh process is killed) while the apply runs
       const key = sshd.addLab(dir, "powershell");
       const impatient = openTransport(sshd.target, { ssh: { identityFile: key.identityFile, knownHostsFile: sshd.knownHosts, timeoutMs: 9_000 } });

@@ -1,11 +1,12 @@
 import { Command, Option } from "commander";
-import { checkEvidence } from "../../core/check";
+import { checkEvidenceWithLayout } from "../../core/check";
 import { EvidenceError } from "../../core/evidence/errors";
 import type { ServerReport } from "../../core/report";
 import { checkTarget, journalNotices, type CheckResult } from "../../ops/converge";
 import { CliError, EXIT } from "../errors";
 import { addFleetOptions, fleetOf, specsOf, transportFor, withProgress, summaryTable, type FleetOptions } from "../fleet";
-import { emit, FORMATS, parseFormat, render, RULE_INFO } from "../output";
+import { failsOn, isProblem } from "../../core/report/failOn";
+import { emit, FAIL_ON_HELP, FORMATS, parseFailOn, parseFormat, render, RULE_INFO } from "../output";
 import { loadSpec, readDataFile, type SpecOptions } from "../spec";
 
 interface CheckOptions extends SpecOptions, FleetOptions {
@@ -13,13 +14,14 @@ interface CheckOptions extends SpecOptions, FleetOptions {
   format: string;
   output?: string;
   color?: boolean;
+  failOn?: string;
 }
 
 export function addSpecOptions(cmd: Command): Command {
   return cmd
     .option("--config <file>", "desired-state spec (JSON or YAML)")
-    .addOption(new Option("--configuration <n>", "KB layout: 1 (all on Default Web Site) or 2 (WSUS site on 8530)"))
-    .addOption(new Option("--profile <name>", "rule profile: kb920659 (the KB verbatim) or modern (WSUS 3.0 SP2 / Server 2012+)"))
+    .addOption(new Option("--configuration <n>", "KB layout: 1 (all on Default Web Site), 2 (WSUS site on 8530/8531) or auto (read from the server; the default)"))
+    .addOption(new Option("--profile <name>", "rule profile: kb920659 (the KB verbatim), modern (WSUS 3.0 SP2 / Server 2012+) or auto (detected from the server; the default)"))
     .option("--computer-name <name>", "NetBIOS name (for IUSR_<COMPUTERNAME>; default: from the evidence)");
 }
 
@@ -46,9 +48,11 @@ export function register(program: Command): void {
     .option("--format <format>", `output format: ${FORMATS.join(", ")}`, "text")
     .option("--output <file>", "write the report to a file instead of stdout")
     .option("--no-color", "plain text even on a terminal")
-    .addHelpText("after", "\nExit codes: 0 compliant, 1 findings with status fail, 2 bad input, 3 a server could not be checked.\nExamples:\n  wsus-iis check --evidence wsus01.json --profile modern --format sarif --output wsus01.sarif\n  wsus-iis check --target lab:./lab1 --target ssh://admin@wsus02 --configuration 2")
+    .option("--fail-on <level>", FAIL_ON_HELP, "error")
+    .addHelpText("after", "\nExit codes: 0 compliant (with --fail-on unknown: and every rule could run), 1 a problem (or per --fail-on an unknown or a warning), 2 bad input, 3 a server could not be checked.\nExamples:\n  wsus-iis check --evidence wsus01.json --profile modern --format sarif --output wsus01.sarif\n  wsus-iis check --target lab:./lab1 --target ssh://admin@wsus02 --configuration 2")
     .action(async (opts: CheckOptions) => {
       const format = parseFormat(opts.format);
+      const failOn = parseFailOn(opts.failOn);
       const fleet = fleetOf(opts);
       const targets = fleet.map((e) => e.target);
       if (!opts.evidence && targets.length === 0) throw new CliError("check needs --evidence FILE or --target/--targets");
@@ -60,15 +64,15 @@ export function register(program: Command): void {
       if (opts.evidence) {
         const evidence = readDataFile(opts.evidence, "evidence file");
         const spec = loadSpec(opts);
-        let report;
+        let judged;
         try {
-          report = checkEvidence(spec, evidence);
+          judged = checkEvidenceWithLayout(spec, evidence);
         } catch (e) {
           if (e instanceof EvidenceError) throw new CliError(`evidence file ${opts.evidence}: ${e.message}`);
           throw e;
         }
         const server = (evidence as { computerName?: string }).computerName ?? opts.evidence;
-        reports = [{ server, target: `evidence:${opts.evidence}`, report, rules: RULE_INFO }];
+        reports = [{ server, target: `evidence:${opts.evidence}`, report: judged.report, layout: judged.layout, rules: RULE_INFO }];
       } else {
         const outcomes = await withProgress<CheckResult>(
           targets,
@@ -78,18 +82,18 @@ export function register(program: Command): void {
         );
         reports = outcomes.map((o) =>
           o.ok
-            ? { server: o.value!.evidence.computerName ?? o.target, target: o.target, report: o.value!.report, rules: RULE_INFO, notices: journalNotices(o.value!.journal) }
+            ? { server: o.value!.evidence.computerName ?? o.target, target: o.target, report: o.value!.report, layout: o.value!.layout, rules: RULE_INFO, notices: journalNotices(o.value!.journal) }
             : unreachableReport(o.target, o.error!),
         );
         unreachable = outcomes.some((o) => !o.ok);
         if (targets.length > 1 && format !== "text") {
           process.stderr.write(
-            summaryTable(outcomes.map((o) => ({ target: o.target, status: !o.ok ? "unreachable" : o.value!.report.compliant ? "compliant" : "drifted", detail: o.ok ? `${o.value!.report.findings.filter((f) => f.status === "fail").length} problems` : o.error!.message })),
+            summaryTable(outcomes.map((o) => ({ target: o.target, status: !o.ok ? "unreachable" : o.value!.report.compliant ? "compliant" : "drifted", detail: o.ok ? `${o.value!.report.findings.filter(isProblem).length} problems, ${o.value!.report.findings.filter((f) => f.status === "unknown").length} could not be checked` : o.error!.message })),
             ),
           );
         }
       }
       emit(render(reports, format, { color, configFile: opts.config }), opts.output);
-      process.exitCode = unreachable ? EXIT.unreachable : reports.every((r) => r.report.compliant) ? EXIT.ok : EXIT.findings;
+      process.exitCode = unreachable ? EXIT.unreachable : reports.some((r) => failsOn(r.report, failOn)) ? EXIT.findings : EXIT.ok;
     });
 }

@@ -2,11 +2,14 @@ import { createInterface } from "node:readline/promises";
 import { Command } from "commander";
 import { EvidenceError } from "../../core/evidence/errors";
 import { plan as makePlan, type Plan } from "../../core/plan/planner";
+import { judge, type LayoutChoice } from "../../core/check";
+import { sanitizeForTerminal } from "../../core/report";
 import { stateFromEvidence } from "../../core/state/fromEvidence";
 import { converge, journalNotices, planTarget, type ConvergeResult } from "../../ops/converge";
 import { CliError, EXIT } from "../errors";
 import { addFleetOptions, fleetOf, specsOf, summaryTable, transportFor, withProgress, type FleetOptions } from "../fleet";
-import { emit } from "../output";
+import { failsOn, isProblem } from "../../core/report/failOn";
+import { emit, FAIL_ON_HELP, parseFailOn } from "../output";
 import { loadSpec, readDataFile, type SpecOptions } from "../spec";
 import { addSpecOptions } from "./check";
 
@@ -17,12 +20,17 @@ interface PlanOptions extends SpecOptions, FleetOptions {
 }
 
 /** The apply's own notes (a restore it did not dare) and what the server's journal says. */
-const notesOf = (r: ConvergeResult) => [...(r.apply?.notes ?? []), ...journalNotices(r.journal)];
+const notesOf = (r: ConvergeResult) => [
+  ...(r.apply?.rebootRequired ? ["a step exited 3010 (Windows Installer: done, restart required): restart the server when convenient"] : []),
+  ...(r.apply?.notes ?? []),
+  ...journalNotices(r.journal),
+];
 
 const causeTag = (cause: number | null) => (cause === null ? "layout" : `cause ${cause}`);
 
-export function formatPlanText(target: string, p: Plan): string {
+export function formatPlanText(target: string, p: Plan, layout?: LayoutChoice): string {
   const out = [`${target}: ${p.steps.length === 0 ? "nothing to change" : `${p.steps.length} step(s)`}`];
+  if (layout) out.push(`  layout: profile ${layout.profile}, Configuration ${layout.configuration} (${sanitizeForTerminal(layout.reasons.join("; "))})`);
   for (const s of p.steps) out.push(`  ${String(s.index).padStart(2)}. [${causeTag(s.cause)}] ${s.command}`);
   if (p.manual.length) {
     out.push("  manual (not sent to the server):");
@@ -51,23 +59,25 @@ export function register(program: Command): void {
       const targets = fleet.map((e) => e.target);
       if (!opts.evidence && targets.length === 0) throw new CliError("plan needs --evidence FILE or --target/--targets");
       const specs = specsOf(fleet, opts);
-      let plans: { target: string; plan?: Plan; error?: string }[];
+      let plans: { target: string; plan?: Plan; layout?: LayoutChoice; error?: string }[];
       if (opts.evidence) {
         const evidence = readDataFile(opts.evidence, "evidence file");
         try {
-          plans = [{ target: `evidence:${opts.evidence}`, plan: makePlan(loadSpec(opts), stateFromEvidence(evidence)) }];
+          const spec = loadSpec(opts);
+          const state = stateFromEvidence(evidence);
+          plans = [{ target: `evidence:${opts.evidence}`, plan: makePlan(spec, state), layout: judge(spec, state).layout }];
         } catch (e) {
           if (e instanceof EvidenceError) throw new CliError(`evidence file ${opts.evidence}: ${e.message}`);
           throw e;
         }
       } else {
         const outcomes = await withProgress(targets, opts, async (t) => planTarget(transportFor(t, opts), specs.get(t)!), (o) => (o.ok ? `${o.value!.plan.steps.length} step(s)` : "unreachable"));
-        plans = outcomes.map((o) => (o.ok ? { target: o.target, plan: o.value!.plan } : { target: o.target, error: o.error!.message }));
+        plans = outcomes.map((o) => (o.ok ? { target: o.target, plan: o.value!.plan, layout: o.value!.layout } : { target: o.target, error: o.error!.message }));
       }
       const text =
         format === "json"
-          ? JSON.stringify(plans.length === 1 && !plans[0].error ? { target: plans[0].target, plan: plans[0].plan } : { servers: plans }, null, 2) + "\n"
-          : plans.map((p) => (p.plan ? formatPlanText(p.target, p.plan) : `${p.target}: UNREACHABLE: ${p.error}\n`)).join("\n");
+          ? JSON.stringify(plans.length === 1 && !plans[0].error ? { target: plans[0].target, plan: plans[0].plan, layout: plans[0].layout } : { servers: plans }, null, 2) + "\n"
+          : plans.map((p) => (p.plan ? formatPlanText(p.target, p.plan, p.layout) : `${p.target}: UNREACHABLE: ${p.error}\n`)).join("\n");
       emit(text, opts.output);
       process.exitCode = plans.some((p) => p.error) ? EXIT.unreachable : plans.some((p) => p.plan!.steps.length || p.plan!.unresolved.length) ? EXIT.findings : EXIT.ok;
     });
@@ -80,9 +90,11 @@ export function register(program: Command): void {
   addFleetOptions(applyCmd)
     .option("--format <format>", "text or json", "text")
     .option("--output <file>", "write the results to a file instead of stdout")
-    .addHelpText("after", "\nExit codes: 0 every server compliant, 1 problems left (manual steps), 2 bad input, 3 unreachable / refused (drift) / rolled back.")
-    .action(async (opts: PlanOptions & { yes?: boolean }) => {
+    .option("--fail-on <level>", FAIL_ON_HELP, "error")
+    .addHelpText("after", "\nExit codes: 0 every server compliant afterwards, 1 problems left (manual steps; with --fail-on unknown also rules that could not run), 2 bad input, 3 unreachable / refused (drift) / rolled back.")
+    .action(async (opts: PlanOptions & { yes?: boolean; failOn?: string }) => {
       const format = parsePlanFormat(opts.format);
+      const failOn = parseFailOn(opts.failOn);
       const fleet = fleetOf(opts);
       const targets = fleet.map((e) => e.target);
       if (targets.length === 0) throw new CliError("apply needs --target/--targets");
@@ -90,20 +102,20 @@ export function register(program: Command): void {
       if (!opts.yes) {
         if (!process.stdin.isTTY) throw new CliError("apply changes servers: pass --yes (no terminal to ask on)");
         const previews = await withProgress(targets, opts, async (t) => planTarget(transportFor(t, opts), specs.get(t)!), (o) => (o.ok ? `${o.value!.plan.steps.length} step(s)` : "unreachable"));
-        for (const p of previews) process.stdout.write(p.ok ? formatPlanText(p.target, p.value!.plan) : `${p.target}: UNREACHABLE: ${p.error!.message}\n`);
+        for (const p of previews) process.stdout.write(p.ok ? formatPlanText(p.target, p.value!.plan, p.value!.layout) : `${p.target}: UNREACHABLE: ${p.error!.message}\n`);
         const rl = createInterface({ input: process.stdin, output: process.stdout });
         const answer = (await rl.question(`Apply to ${targets.length} server(s)? [y/N] `)).trim().toLowerCase();
         rl.close();
         if (answer !== "y" && answer !== "yes") throw new CliError("nothing applied", EXIT.ok);
       }
-      const label = (r: ConvergeResult) => `${r.status}${r.after.compliant ? "" : ` (${r.after.findings.filter((f) => f.status === "fail").length} problems left)`}`;
+      const label = (r: ConvergeResult) => `${r.status}${r.after.compliant ? "" : ` (${r.after.findings.filter(isProblem).length} problems left)`}`;
       const outcomes = await withProgress(targets, opts, async (t) => converge(transportFor(t, opts), specs.get(t)!), (o) => (o.ok ? label(o.value!) : "unreachable"));
       const rows = outcomes.map((o) => {
         if (!o.ok) return { target: o.target, status: "unreachable", detail: o.error!.message };
         const r = o.value!;
         const failed = r.apply?.failed ? ` step ${r.apply.failed.index} failed: ${r.apply.failed.command} (exit ${r.apply.failed.exitCode}) ${(r.apply.failed.stderr || r.apply.failed.stdout).trim().split("\n")[0]}` : "";
         const notes = notesOf(r).map((n) => `; note: ${n}`).join("");
-        return { target: o.target, status: r.status, detail: `${r.plan.steps.length} step(s), ${r.roundTrips} round trip(s)${r.after.compliant ? ", compliant" : `, ${r.after.findings.filter((f) => f.status === "fail").length} problem(s) left`}${failed}${notes}` };
+        return { target: o.target, status: r.status, detail: `${r.plan.steps.length} step(s), ${r.roundTrips} round trip(s)${r.after.compliant ? ", compliant" : `, ${r.after.findings.filter(isProblem).length} problem(s) left`}${failed}${notes}` };
       });
       const json = outcomes.map((o) =>
         o.ok
@@ -111,6 +123,7 @@ export function register(program: Command): void {
               target: o.target,
               status: o.value!.status,
               compliant: o.value!.after.compliant,
+              layout: o.value!.layout,
               roundTrips: o.value!.roundTrips,
               plan: o.value!.plan,
               backupName: o.value!.apply?.backupName ?? null,
@@ -124,6 +137,6 @@ export function register(program: Command): void {
       );
       emit(format === "json" ? JSON.stringify(json.length === 1 ? json[0] : { servers: json }, null, 2) + "\n" : summaryTable(rows), opts.output);
       const bad = outcomes.some((o) => !o.ok || !["applied", "nothing-to-do"].includes(o.value!.status));
-      process.exitCode = bad ? EXIT.unreachable : outcomes.every((o) => o.value!.after.compliant) ? EXIT.ok : EXIT.findings;
+      process.exitCode = bad ? EXIT.unreachable : outcomes.some((o) => failsOn(o.value!.after, failOn)) ? EXIT.findings : EXIT.ok;
     });
 }

@@ -6,6 +6,7 @@ import { Command } from "commander";
 import { parseSpec } from "../../core/model/spec";
 import { probe } from "../../core/probe";
 import { renderText } from "../../core/report";
+import { isProblem } from "../../core/report/failOn";
 import { createLab, parseBreak, type Break } from "../../lab";
 import { labAnonymousCanRead } from "../../lab/http/anonymousAcl";
 import { serveLab } from "../../lab/http/server";
@@ -24,10 +25,12 @@ interface DemoOptions {
   keep?: boolean;
 }
 
-// Every KB cause that has an automatic repair, on a Configuration 2 server: SelfUpdate gone from the
-// port-80 site (3), not anonymous where it remains (4), IUSR out of Users (1), the default site on a
-// specific IP (5) and not anonymous (6), the SelfUpdate files deleted (8), and the admin vdir opened up.
-const DEFAULT_BREAKS = "1,3,4,5,6,8,windows-auth-anonymous";
+// Every KB cause that has an automatic repair and that clients of a default WSUS 4+ server (modern,
+// Configuration 2, clients on 8530) can suffer: the SelfUpdate folder's Users entry gone (1), SelfUpdate
+// not anonymous (4), the WSUS site on a specific IP (5), the SelfUpdate files deleted (8), and the admin
+// vdir opened up. (Cause 6 is the Default Web Site's, which such clients never use; 3 and 2 are shown
+// with --break.)
+const DEFAULT_BREAKS = "1,4,5,8,windows-auth-anonymous";
 
 /** A loopback port nothing listens on (to show what a client gets when no site answers). */
 function unusedPort(): Promise<number> {
@@ -50,7 +53,7 @@ export function register(program: Command): void {
     .description("The main job on the lab: break a simulated WSUS server the KB 920659 ways, detect, repair, and prove it over HTTP.")
     .option("--dir <dir>", "lab folder to use (default: a new temporary folder, removed afterwards)")
     .option("--configuration <n>", "1 or 2", "2")
-    .option("--profile <name>", "kb920659 or modern", "kb920659")
+    .option("--profile <name>", "the lab server's layout: modern (WSUS 3.0 SP2+, every supported Windows Server) or kb920659 (the KB's WSUS 2.0); the checks detect it", "modern")
     .option("--break <causes>", "what to break (KB causes 1..8, missing-vdir, windows-auth-anonymous, wrong-path)", DEFAULT_BREAKS)
     .option("--keep", "keep the lab folder")
     .action(async (opts: DemoOptions) => {
@@ -66,12 +69,12 @@ export function register(program: Command): void {
       const profile = opts.profile;
       const dir = opts.dir ? resolve(opts.dir) : mkdtempSync(join(tmpdir(), "wsus-iis-demo-"));
       // The repairs KB 920659 names but that change more than IIS config are opt-in; the demo opts in.
-      const specInput = { configuration, profile, repairs: { reinstallSelfUpdate: true, addIusrToUsers: true } } as const;
-      const spec = parseSpec(specInput);
+      // Profile and configuration are left to auto: check and apply read them from the server.
+      const spec = parseSpec({ repairs: { reinstallSelfUpdate: true, addIusrToUsers: true } });
       const target = `lab:${dir}`;
       const server = await (async () => {
         header(1, `A WSUS server (Configuration ${configuration}, profile ${profile}), broken: ${breaks.join(", ")}`);
-        const info = await createLab(dir, { configuration, profile, breaks, spec: specInput, force: !!opts.dir });
+        const info = await createLab(dir, { configuration, profile, breaks, force: !!opts.dir });
         say(`lab server ${info.computerName} in ${dir}`);
         return serveLab(dir, { portMap: { 80: 0, 8530: 0, 8531: 0, 443: 0 }, anonymousCanRead: labAnonymousCanRead });
       })();
@@ -79,7 +82,7 @@ export function register(program: Command): void {
         // Ports are mapped to free local ones, and bindings change with the repair: look them up each time.
         const refused = await unusedPort();
         const port = (p: number) => server.endpoints.find((e) => e.binding.startsWith("*:") && e.binding.endsWith(`:${p}:`))?.port ?? server.endpoints.find((e) => e.binding.endsWith(`:${p}:`))?.port;
-        const clientPort = spec.clientPort ?? (profile === "modern" && configuration === 2 ? 8530 : 80);
+        const clientPort = profile === "modern" && configuration === 2 ? 8530 : 80;
         const probeOnce = async () => {
           await server.reload();
           const adminPort = port(configuration === 2 ? 8530 : 80) ?? refused;
@@ -89,7 +92,7 @@ export function register(program: Command): void {
         header(2, "Check: what KB 920659 says is wrong (one round trip)");
         const transport = new LabTransport(dir);
         const before = await checkTarget(transport, spec);
-        process.stdout.write(renderText([{ server: before.evidence.computerName ?? target, target, report: before.report, rules: RULE_INFO }], { color: process.stdout.isTTY }));
+        process.stdout.write(renderText([{ server: before.evidence.computerName ?? target, target, report: before.report, layout: before.layout, rules: RULE_INFO }], { color: process.stdout.isTTY }));
 
         header(3, "Probe: what a Windows Update client sees over HTTP");
         await server.reload();
@@ -100,7 +103,7 @@ export function register(program: Command): void {
 
         header(4, "Repair: plan, then apply with backup, drift guard and rollback (second round trip)");
         const result = await converge(transport, spec);
-        process.stdout.write(formatPlanText(target, result.plan));
+        process.stdout.write(formatPlanText(target, result.plan, result.layout));
         say(`apply: ${result.status}; backup ${result.apply?.backupName ?? "none"}; ${result.roundTrips} round trips`);
         if (result.apply?.failed) say(`failed step ${result.apply.failed.index}: ${result.apply.failed.command}\n${result.apply.failed.stdout}${result.apply.failed.stderr}`);
 
@@ -108,12 +111,12 @@ export function register(program: Command): void {
         const probeAfter = await probeOnce();
         process.stdout.write(formatProbeText(probeAfter));
         const after = await checkTarget(transport, spec);
-        process.stdout.write(renderText([{ server: after.evidence.computerName ?? target, target, report: after.report, rules: RULE_INFO }], { color: process.stdout.isTTY }));
+        process.stdout.write(renderText([{ server: after.evidence.computerName ?? target, target, report: after.report, layout: after.layout, rules: RULE_INFO }], { color: process.stdout.isTTY }));
 
         const green = after.report.compliant && probeAfter.compliant;
         say(
-          `\n${green ? "✔" : "✘"} before: ${before.report.findings.filter((f) => f.status === "fail").length} problems, probe ${probeBefore.compliant ? "green" : "red"}` +
-            ` → after: ${after.report.findings.filter((f) => f.status === "fail").length} problems, probe ${probeAfter.compliant ? "green" : "red"}`,
+          `\n${green ? "✔" : "✘"} before: ${before.report.findings.filter(isProblem).length} problems, probe ${probeBefore.compliant ? "green" : "red"}` +
+            ` → after: ${after.report.findings.filter(isProblem).length} problems, probe ${probeAfter.compliant ? "green" : "red"}`,
         );
         if (!green) process.exitCode = EXIT.findings;
       } finally {

@@ -83,10 +83,10 @@ export function register(program: Command): void {
   lab
     .command("create <dir>")
     .description("Create a lab server in DIR: a healthy WSUS layout, optionally broken on purpose with --break.")
-    .addOption(new Option("--configuration <n>", "KB layout: 1 (everything on Default Web Site) or 2 (WSUS Administration site on 8530/8531)").default("1"))
-    .addOption(new Option("--profile <name>", "kb920659 (IUSR_<COMPUTERNAME>, WSUSAdmin) or modern (IUSR, ApiRemoting30)").default("kb920659"))
+    .addOption(new Option("--configuration <n>", "KB layout: 1 (everything on Default Web Site) or 2 (WSUS Administration site on 8530/8531; a default WSUS 4+ install)").default("2"))
+    .addOption(new Option("--profile <name>", "kb920659 (IUSR_<COMPUTERNAME>, WSUSAdmin) or modern (IUSR, ApiRemoting30; every supported Windows Server)").default("modern"))
     .option("--computer-name <name>", "NetBIOS name of the simulated server", "WSUS01")
-    .option("--break <cause>", "break it: 1..8 (KB 920659 cause), missing-vdir, windows-auth-anonymous, wrong-path; comma-separated or repeated", collect)
+    .option("--break <cause>", "break it: 1..8 (KB 920659 cause), missing-vdir, windows-auth-anonymous, wrong-path, users-hardened; comma-separated or repeated", collect)
     .option("--force", "overwrite DIR even when it is a non-empty folder that is not a lab")
     .addOption(new Option("--locale <locale>", `display language of the simulated Windows (account names, messages, OEM code page): ${LOCALES.join(", ")}`).default("en-US"))
     .addHelpText("after", `\nBreaks:\n${BREAK_HELP}\n\nExample: wsus-iis lab create ./lab --configuration 2 --profile modern --break 4`)
@@ -111,7 +111,7 @@ export function register(program: Command): void {
 
   lab
     .command("break <dir> <cause>")
-    .description("Apply a break (1..8, missing-vdir, windows-auth-anonymous, wrong-path; comma-separated) to an existing lab.")
+    .description("Apply a break (1..8, missing-vdir, windows-auth-anonymous, wrong-path, users-hardened; comma-separated) to an existing lab.")
     .addHelpText("after", `\nBreaks:\n${BREAK_HELP}`)
     .action(async (dir: string, cause: string) => {
       const breaks = parseBreaks([cause]);

@@ -4,7 +4,7 @@ import { probe, ProbeInputError, type ProbeResult } from "../../core/probe";
 import { CliError, EXIT } from "../errors";
 
 /**
- * `wsus-iis probe URL [--client-port 80|8530] [--profile kb920659|modern] [--windows-auth-vdir NAME]
+ * `wsus-iis probe URL [--client-port 80|8530] [--profile auto|kb920659|modern] [--windows-auth-vdir NAME]
  *  [--format text|json] [--timeout MS]`: fetch what a Windows Update client fetches first, anonymously
  * over plain HTTP, and name the KB 920659 causes the answers point to. Exit 0 all ok (warnings allowed),
  * 1 a check failed, 2 bad input.
@@ -48,7 +48,7 @@ const MARK = { pass: "ok  ", warn: "WARN", fail: "FAIL" } as const;
 
 export function formatProbeText(r: ProbeResult): string {
   const lines: string[] = [];
-  lines.push(`wsus-iis probe ${r.url}  (profile ${r.profile}; client checks on ${r.clientBase}, Windows-auth vdir on ${r.adminBase})`);
+  lines.push(`wsus-iis probe ${r.url}  (profile ${r.profile}${r.profileReason === "given" ? "" : `, ${r.profileReason}`}; client checks on ${r.clientBase}, Windows-auth vdir on ${r.adminBase})`);
   const width = Math.max(...r.checks.map((c) => c.name.length));
   for (const c of r.checks) {
     const causes = c.causes.length > 0 ? `  [cause ${c.causes.join(" or ")}]` : "";
@@ -72,7 +72,7 @@ export async function runProbe(url: string, raw: RawOptions, write: (text: strin
   const format = enumOption("--format", raw.format, ["text", "json"] as const) ?? "text";
   const options = {
     clientPort: intOption("--client-port", raw.clientPort, 1, 65535),
-    profile: enumOption("--profile", raw.profile, ["kb920659", "modern"] as const),
+    profile: enumOption("--profile", raw.profile, ["auto", "kb920659", "modern"] as const),
     windowsAuthVdir: raw.windowsAuthVdir,
     timeoutMs: intOption("--timeout", raw.timeout, 1, 600_000),
   };
@@ -96,7 +96,7 @@ export function register(program: Command): void {
     .description("Fetch what a Windows Update client fetches first (anonymously, plain HTTP) and name the KB 920659 causes the answers point to")
     .argument("<url>", "the WSUS server URL, e.g. http://wsus01:8530 (only its host and port are used)")
     .option("--client-port <port>", "port clients use for self-update (default: the URL's port, else 80)")
-    .option("--profile <profile>", "kb920659 (Windows-auth vdir WSUSAdmin) or modern (ApiRemoting30)", "kb920659")
+    .option("--profile <profile>", "auto (ask for ApiRemoting30 and WSUSAdmin, keep the one that exists), kb920659 (WSUSAdmin) or modern (ApiRemoting30)", "auto")
     .option("--windows-auth-vdir <name>", "the Windows-auth-only vdir to check instead of the profile's")
     .option("--format <format>", "text or json", "text")
     .option("--timeout <ms>", "per-request timeout in milliseconds", "5000")

@@ -109,6 +109,8 @@ export const ApplyResponse = z.object({
   rollback: z.array(CommandResult),
   /** What a person should know (a restore that was skipped, an abandoned lock …). */
   notes: z.array(z.string()),
+  /** A step exited 3010 or 1641: done, and Windows wants a restart (Windows Installer's success codes). */
+  rebootRequired: z.boolean(),
   configHash: z.string(),
   /** Read back after applying (or after refusing / rolling back). */
   evidence: Evidence,

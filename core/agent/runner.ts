@@ -146,6 +146,14 @@ export async function collect(host: AgentHost, params: CollectParams): Promise<C
   return { op: "collect", ok: true, configHash: read.configHash, evidence: read.evidence, journal };
 }
 
+/**
+ * Exit codes that mean success: 0, and Windows Installer's "success, restart required / initiated"
+ * (3010, 1641: "The error codes ERROR_SUCCESS, ERROR_SUCCESS_REBOOT_INITIATED, and
+ * ERROR_SUCCESS_REBOOT_REQUIRED are indicative of success", MsiExec.exe error messages).
+ */
+export const SUCCESS_CODES = [0, 1641, 3010];
+const REBOOT_CODES = [1641, 3010];
+
 async function runLogged(host: AgentHost, index: number, command: string): Promise<CommandResult> {
   const r = await host.run(command);
   return { index, command, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
@@ -159,7 +167,8 @@ export async function apply(host: AgentHost, a: ApplyParams): Promise<ApplyRespo
   const notes: string[] = [];
   const complete = async (status: ApplyStatus, backupName: string | null, failed: CommandResult | null, journal: JournalEntry[]): Promise<ApplyResponse> => {
     const read = await evidenceOf(host, a.collect);
-    return { op: "apply", ok: status === "applied", status, backupName, results, failed, rollback, notes, configHash: read.configHash, evidence: read.evidence, journal };
+    const rebootRequired = results.some((r) => r.index > 0 && REBOOT_CODES.includes(r.exitCode));
+    return { op: "apply", ok: status === "applied", status, backupName, results, failed, rollback, notes, rebootRequired, configHash: read.configHash, evidence: read.evidence, journal };
   };
 
   const lock = await host.lock(a.lockTimeoutMs);
@@ -204,10 +213,11 @@ export async function apply(host: AgentHost, a: ApplyParams): Promise<ApplyRespo
           results.push(r);
           lastHash = await host.sha256(configPath);
           // a failing command writes nothing: a file changed across one was changed by someone else
-          if (r.exitCode !== 0 && lastHash !== beforeStep) foreignEdit = true;
+          const ok = SUCCESS_CODES.includes(r.exitCode);
+          if (!ok && lastHash !== beforeStep) foreignEdit = true;
           entry.stepsRun++;
           await writeJournal(host, env, entry);
-          if (r.exitCode !== 0) {
+          if (!ok) {
             failed = r;
             break;
           }

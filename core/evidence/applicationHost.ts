@@ -38,6 +38,8 @@ export const IisSite = z.object({
 /** What one `<location>` (or the server level) SETS; an absent key means "inherit". */
 export const LocationAuth = z.object({
   anonymous: z.boolean().optional(),
+  /** anonymousAuthentication/@userName: the account anonymous requests run as; "" = the application pool identity. */
+  anonymousUser: z.string().optional(),
   windows: z.boolean().optional(),
   /** access/@sslFlags as written, e.g. "Ssl, SslNegotiateCert" or "None". */
   sslFlags: z.string().optional(),
@@ -223,6 +225,7 @@ export function parseApplicationHostConfig(xml: string): IisConfig {
             if (name === "anonymousAuthentication") authFor(webKey).anonymous = enabled;
             else authFor(webKey).windows = enabled;
           }
+          if (name === "anonymousAuthentication" && attrs.userName !== undefined) authFor(webKey).anonymousUser = attrs.userName.trim();
         }
         break;
     }
@@ -372,6 +375,7 @@ function indexLocations(map: ReadonlyMap<string, LocationAuth>): LocationIndex {
 
 interface AuthAcc {
   anonymous: boolean | null;
+  anonymousUser: string | null;
   windows: boolean | null;
   sslFlags: string | null;
 }
@@ -379,6 +383,7 @@ interface AuthAcc {
 function applyLocation(acc: AuthAcc, entry: LocationAuth | undefined): void {
   if (entry === undefined) return;
   if (entry.anonymous !== undefined) acc.anonymous = entry.anonymous;
+  if (entry.anonymousUser !== undefined) acc.anonymousUser = entry.anonymousUser;
   if (entry.windows !== undefined) acc.windows = entry.windows;
   if (entry.sslFlags !== undefined) acc.sslFlags = entry.sslFlags;
 }
@@ -393,7 +398,7 @@ function resolveAuth(
   hasLocationsBelowSite: boolean,
   urlPath: string,
 ): AuthState {
-  const acc: AuthAcc = { anonymous: null, windows: null, sslFlags: null };
+  const acc: AuthAcc = { anonymous: null, anonymousUser: null, windows: null, sslFlags: null };
   applyLocation(acc, server);
   if (site !== undefined) {
     applyLocation(acc, site.get(""));
@@ -417,6 +422,7 @@ function resolveAuth(
   }
   return {
     anonymous: acc.anonymous,
+    anonymousUser: acc.anonymousUser,
     windows: acc.windows,
     requireSsl: acc.sslFlags === null ? null : sslFlagsRequireSsl(acc.sslFlags),
   };

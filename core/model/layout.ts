@@ -1,6 +1,7 @@
+import { concreteSpec, detect, type Detection } from "./detect";
 import { joinWindowsPath } from "./paths";
 import { SID } from "./principals";
-import type { Profile, Spec } from "./spec";
+import type { ConcreteSpec, Profile, Spec } from "./spec";
 
 /**
  * The layout a spec asks for, resolved from the profile tables: which site holds which vdir, with
@@ -50,7 +51,13 @@ export const CATALOG: Readonly<Record<Profile, readonly CatalogEntry[]>> = { kb9
 
 const WINDOWS_AUTH_DEFAULT: Readonly<Record<Profile, string>> = { kb920659: "WSUSAdmin", modern: "ApiRemoting30" };
 
-/** The vdirs the KB puts on the port-80 Default Web Site in Configuration 2. */
+/**
+ * The vdirs the KB puts on the port-80 Default Web Site in Configuration 2. In the modern profile they
+ * are there only when clients use port 80: a default WSUS 4+ install serves everything, SelfUpdate
+ * included, on the WSUS site (8530/8531), and clients self-update on the WUServer URL's port
+ * (GROUND_TRUTH.md: "the WUA uses the host:port of the WUServer policy URL"; client log fixture
+ * windowsupdate-log-missing-selfupdate-vdir-0x80244019.txt fetches http://server:8530/selfupdate/wuident.cab).
+ */
 const CONFIG2_DEFAULT_SITE = ["selfupdate", "clientwebservice"];
 
 export interface VdirRequirement {
@@ -81,7 +88,9 @@ export interface AclRequirement {
 }
 
 export interface Layout {
-  spec: Spec;
+  spec: ConcreteSpec;
+  /** How the profile and configuration were chosen (the spec, the server, or the declaration default). */
+  detection: Detection;
   profile: Profile;
   configuration: 1 | 2;
   clientPort: number;
@@ -91,8 +100,10 @@ export interface Layout {
   /** Paths accepted as the SelfUpdate physical path (the configured one, plus the KB typo if allowed). */
   acceptedSelfUpdatePaths: string[];
   selfUpdateName: string;
-  /** The anonymous identity the SelfUpdate ACL must serve. */
-  anonymousIdentity: { principal: string; sid: string | null; implicitUsersMember: boolean };
+  /** The site clients reach SelfUpdate on: the one holding it on the client port. */
+  clientSite: SiteRequirement;
+  /** The anonymous identity the profile expects (the server's own configuration, when read, says who it really is). */
+  anonymousIdentity: { principal: string; sid: string | null };
   selfUpdateAcl: AclRequirement[];
   selfUpdateFiles: string[];
 }
@@ -107,7 +118,12 @@ export function kbTypoSelfUpdatePath(spec: Spec): string {
   return joinWindowsPath(parent, "Update Service", "SelfUpdate");
 }
 
-export function resolveLayout(spec: Spec, observedComputerName?: string | null): Layout {
+/**
+ * The layout of a spec. `auto` fields are resolved by `detection` when given (made from the server's
+ * state, core/model/detect.ts), else as for a declaration (modern, Configuration 2).
+ */
+export function resolveLayout(input: Spec | ConcreteSpec, observedComputerName?: string | null, detection: Detection = detect(input as Spec, null)): Layout {
+  const spec = concreteSpec(input as Spec, detection);
   const profile = spec.profile;
   const windowsAuthVdir = spec.windowsAuthVdir ?? WINDOWS_AUTH_DEFAULT[profile];
   const selfUpdatePath = selfUpdatePathOf(spec);
@@ -141,40 +157,30 @@ export function resolveLayout(spec: Spec, observedComputerName?: string | null):
   };
   const all = catalog.map(requirement);
 
-  const sites: SiteRequirement[] =
-    spec.configuration === 1
-      ? [{ role: "default", name: spec.defaultSite.name, httpPort: spec.defaultSite.httpPort, httpsPort: null, vdirs: all }]
-      : [
-          {
-            role: "default",
-            name: spec.defaultSite.name,
-            httpPort: spec.defaultSite.httpPort,
-            httpsPort: null,
-            vdirs: all.filter((v) => CONFIG2_DEFAULT_SITE.includes(v.name.toLowerCase())),
-          },
-          {
-            role: "admin",
-            name: spec.adminSite.name,
-            httpPort: spec.adminSite.httpPort,
-            httpsPort: spec.adminSite.httpsPort,
-            vdirs: all,
-          },
-        ];
-
   const clientPort =
     spec.clientPort ?? (profile === "modern" && spec.configuration === 2 ? spec.adminSite.httpPort : spec.defaultSite.httpPort);
+  const defaultSite: SiteRequirement = { role: "default", name: spec.defaultSite.name, httpPort: spec.defaultSite.httpPort, httpsPort: null, vdirs: all };
+  const adminSite: SiteRequirement = { role: "admin", name: spec.adminSite.name, httpPort: spec.adminSite.httpPort, httpsPort: spec.adminSite.httpsPort, vdirs: all };
+  let sites: SiteRequirement[];
+  if (spec.configuration === 1) sites = [defaultSite];
+  else if (profile === "kb920659" || clientPort === spec.defaultSite.httpPort) {
+    sites = [{ ...defaultSite, vdirs: all.filter((v) => CONFIG2_DEFAULT_SITE.includes(v.name.toLowerCase())) }, adminSite];
+  } else sites = [adminSite];
+  const clientSite = sites.find((s) => s.httpPort === clientPort) ?? sites[0];
 
   const computerName = spec.computerName ?? observedComputerName ?? null;
   const anonymousIdentity =
     profile === "kb920659"
-      ? { principal: computerName ? `IUSR_${computerName.toUpperCase()}` : "IUSR_<COMPUTERNAME>", sid: null, implicitUsersMember: false }
-      : // IIS 7+: built-in IUSR (S-1-5-17); the WSUS ACL docs grant BUILTIN\Users, which serves IUSR.
-        { principal: "IUSR", sid: SID.iusr, implicitUsersMember: true };
+      ? { principal: computerName ? `IUSR_${computerName.toUpperCase()}` : "IUSR_<COMPUTERNAME>", sid: null }
+      : // IIS 7+: built-in IUSR (S-1-5-17), never localised (IIS docs, built-in accounts)
+        { principal: "IUSR", sid: SID.iusr };
 
   return {
     spec,
+    detection,
     profile,
     configuration: spec.configuration,
+    clientSite,
     clientPort,
     windowsAuthVdir,
     sites,
@@ -191,7 +197,7 @@ export function resolveLayout(spec: Spec, observedComputerName?: string | null):
   };
 }
 
-/** The site that plays the KB's "Default Web Site" (port-80) role. */
-export function defaultSiteOf(layout: Layout): SiteRequirement {
-  return layout.sites.find((s) => s.role === "default")!;
+/** The Default Web Site, when the layout uses it (modern Configuration 2 on 8530 does not). */
+export function defaultSiteOf(layout: Layout): SiteRequirement | undefined {
+  return layout.sites.find((s) => s.role === "default");
 }

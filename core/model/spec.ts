@@ -29,9 +29,19 @@ export const VdirOverride = z.strictObject({
   physicalPath: WindowsPath.optional(),
 });
 
+/** The profiles: KB 920659 verbatim (WSUS 2.0 / IIS 6 era), or WSUS 3.0 SP2+ on IIS 7+ (Server 2012+). */
+export const PROFILES = ["kb920659", "modern"] as const;
+
 export const SpecSchema = z.strictObject({
-  configuration: z.union([z.literal(1), z.literal(2)]).default(1),
-  profile: z.enum(["kb920659", "modern"]).default("kb920659"),
+  /**
+   * 1: everything on the Default Web Site; 2: the WSUS site (8530/8531). `auto` (default): read from the
+   * server (core/model/detect.ts); a declaration without a server means 2, a default WSUS 4+ install.
+   */
+  configuration: z
+    .union([z.literal("auto"), z.literal(1), z.literal(2)], { error: (i) => (i.input === "1" || i.input === "2" ? `expected 1, 2 or "auto" (a number, not the string ${JSON.stringify(i.input)})` : `expected 1, 2 or "auto"`) })
+    .default("auto"),
+  /** `auto` (default): detected from the server; a declaration without a server means `modern`. */
+  profile: z.enum(["auto", ...PROFILES]).default("auto"),
   /** NetBIOS name; builds IUSR_<COMPUTERNAME> in the kb920659 profile. Taken from evidence when absent. */
   computerName: ComputerName.optional(),
   installDir: WindowsPath.default("C:\\Program Files\\Update Services"),
@@ -73,8 +83,13 @@ export const SpecSchema = z.strictObject({
 
 export type SpecInput = z.input<typeof SpecSchema>;
 export type Spec = z.infer<typeof SpecSchema>;
-export type Profile = Spec["profile"];
-export type Configuration = Spec["configuration"];
+/** A concrete profile (never "auto"). */
+export type Profile = (typeof PROFILES)[number];
+export type ProfileSetting = Spec["profile"];
+export type Configuration = 1 | 2;
+export type ConfigurationSetting = Spec["configuration"];
+/** A spec whose profile and configuration are concrete: what a layout is resolved from. */
+export type ConcreteSpec = Omit<Spec, "profile" | "configuration"> & { profile: Profile; configuration: Configuration };
 
 /** A validation error whose message names each bad field and value (`adminSite.httpPort: expected 1..65535, got 70000`). */
 export class SpecError extends Error {

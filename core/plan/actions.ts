@@ -15,7 +15,11 @@ export const RepairAction = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("add-binding"), site: z.string(), protocol: z.literal("http"), ip: z.string(), port: z.number().int() }),
   z.object({ kind: z.literal("add-app"), site: z.string(), name: z.string(), physicalPath: z.string(), appPool: z.string().nullable() }),
   z.object({ kind: z.literal("add-vdir"), site: z.string(), name: z.string(), physicalPath: z.string() }),
-  z.object({ kind: z.literal("set-vdir-path"), site: z.string(), path: z.string(), physicalPath: z.string() }),
+  /**
+   * `app`: the path is an application, whose root virtual directory appcmd names with a trailing slash
+   * (`VDIR object "MySite/app1/" added`, IIS docs' appcmd samples; `Site/App` is "Cannot find VDIR object").
+   */
+  z.object({ kind: z.literal("set-vdir-path"), site: z.string(), path: z.string(), app: z.boolean(), physicalPath: z.string() }),
   /** path "" = the site root; otherwise "/Name". */
   z.object({ kind: z.literal("set-auth"), site: z.string(), path: z.string(), auth: z.enum(["anonymous", "windows"]), enabled: z.boolean() }),
   z.object({ kind: z.literal("set-ssl"), site: z.string(), path: z.string(), requireSsl: z.boolean() }),

@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { resolveLayout } from "../model/layout";
+
 import type { Spec } from "../model/spec";
-import { evaluate, toReport } from "../rules";
+import { evaluate, layoutFor, RULES, toReport } from "../rules";
+import { profileFits } from "../rules/profileFits";
 import type { RuleFinding } from "../rules/rule";
 import { Finding } from "../rules/finding";
 import type { ObservedState } from "../state/schema";
@@ -40,12 +41,21 @@ const keyOf = (a: RepairAction) => JSON.stringify(a);
  * rule asks for anything new.
  */
 export function plan(spec: Spec, state: ObservedState): Plan {
-  const layout = resolveLayout(spec, state.computerName);
+  // One layout for every round: the profile and configuration read from the server as it is now.
+  const layout = layoutFor(spec, state);
+  const first = evaluate(spec, state, RULES, layout);
+  // A profile that does not fit the server repairs nothing (profile-fits-server): every fix is shown only.
+  if (first.some((f) => f.rule === profileFits.id && f.status === "fail")) {
+    const manual = first.flatMap((f) =>
+      f.status === "fail" ? (f.repair.length ? f.repair : [{ kind: "manual" as const, text: f.remediation }]).map((a) => ({ rule: f.rule, cause: f.cause, text: a.kind === "manual" ? a.text : `(not applied: the profile does not fit) ${renderAction(a)}` })) : [],
+    );
+    return { steps: [], manual, unresolved: toReport(first.filter((f) => f.status === "fail")).findings, touches: [] };
+  }
   const chosen: { finding: RuleFinding; action: RepairAction }[] = [];
   const seen = new Set<string>();
   let current = state;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const fresh = evaluate(spec, current)
+    const fresh = evaluate(spec, current, RULES, layout)
       .filter((f) => f.status === "fail")
       .flatMap((finding) => finding.repair.map((action) => ({ finding, action })))
       .filter(({ action }) => !seen.has(keyOf(action)) && (seen.add(keyOf(action)), true));
@@ -64,7 +74,7 @@ export function plan(spec: Spec, state: ObservedState): Plan {
     command: renderAction(action)!,
   }));
   const manual = chosen.flatMap(({ finding, action }) => (action.kind === "manual" ? [{ rule: finding.rule, cause: finding.cause, text: action.text }] : []));
-  const unresolved = toReport(evaluate(spec, current).filter((f) => f.status === "fail")).findings;
+  const unresolved = toReport(evaluate(spec, current, RULES, layout).filter((f) => f.status === "fail")).findings;
   const touches = [...new Set(steps.map((s) => actionTouches(s.action)))].filter((t): t is Plan["touches"][number] => t !== "none");
   return { steps, manual, unresolved, touches };
 }

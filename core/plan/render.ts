@@ -25,7 +25,7 @@ export function renderAction(a: RepairAction): string | null {
     case "add-vdir":
       return commandLine(APPCMD, "add", "vdir", switchArg("app.name", `${a.site}/`), switchArg("path", `/${a.name}`), switchArg("physicalPath", a.physicalPath));
     case "set-vdir-path":
-      return commandLine(APPCMD, "set", "vdir", quoteArg(`${a.site}${a.path}`), switchArg("physicalPath", a.physicalPath));
+      return commandLine(APPCMD, "set", "vdir", quoteArg(`${a.site}${a.path}${a.app ? "/" : ""}`), switchArg("physicalPath", a.physicalPath));
     case "set-auth":
       return commandLine(
         APPCMD,
@@ -43,8 +43,12 @@ export function renderAction(a: RepairAction): string | null {
     case "add-group-member":
       return commandLine("net", "localgroup", quoteArg(netGroupName(a.group)), quoteArg(a.member), "/add");
     case "install-msi":
-      // msiexec is a GUI-subsystem program: cmd.exe returns at once unless told to wait.
-      return commandLine("start", "/wait", "msiexec", "/i", quoteArg(a.msi), "/qn", "/norestart");
+      // msiexec is a GUI-subsystem program: cmd.exe returns at once unless told to wait (`start /wait`).
+      // Repair first: /i on an installed product does not bring back missing files, /fa ("Forces all
+      // files to be reinstalled") does; when the product is not installed /f exits 1605 and /i installs it
+      // (Microsoft Learn, msiexec command-line options and error codes; cmd `if errorlevel N` is true for
+      // an exit code of N or more). Exit 3010 (reboot required) is success (the agents treat it so).
+      return `${commandLine("start", "/wait", "msiexec", "/fa", quoteArg(a.msi), "/qn", "/norestart")} & if errorlevel 1605 if not errorlevel 1606 ${commandLine("start", "/wait", "msiexec", "/i", quoteArg(a.msi), "/qn", "/norestart")}`;
     case "manual":
       return null;
   }

@@ -19,7 +19,7 @@ export function simulate(state: ObservedState, a: RepairAction, files: readonly 
           name: a.site,
           id: null,
           bindings: [{ protocol: "http", ip: "*", port: a.port, host: "" }],
-          rootAuth: { anonymous: true, windows: false, requireSsl: false },
+          rootAuth: { anonymous: true, anonymousUser: null, windows: false, requireSsl: false },
           vdirs: [],
         });
       }

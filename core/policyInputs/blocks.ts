@@ -110,7 +110,7 @@ const declaredSite = (name: string, id: number, bindings: Binding[], anonymous: 
   name,
   id,
   bindings,
-  rootAuth: { anonymous, windows: null, requireSsl: null },
+  rootAuth: { anonymous, anonymousUser: null, windows: null, requireSsl: null },
   vdirs,
 });
 
@@ -140,7 +140,7 @@ export function virtualDirectoryDeclaration(props: VirtualDirectoryProps, ctx: B
       path: `/${props.name}`,
       kind: props.kind,
       physicalPath: props.physicalPath,
-      auth: { anonymous: props.auth.anonymous ?? null, windows: props.auth.windows ?? null, requireSsl: props.requireSsl ?? null },
+      auth: { anonymous: props.auth.anonymous ?? null, anonymousUser: null, windows: props.auth.windows ?? null, requireSsl: props.requireSsl ?? null },
     },
   ]);
   return declaration(

@@ -74,7 +74,7 @@ export function resetWindowsAuthVdir(specInput: unknown, only: "selfupdate" | "o
   const d = declarationOf(specInput);
   if (!d.ok) return undefined;
   const name = specInput.windowsAuthVdir.toLowerCase();
-  const entry = CATALOG[d.spec.profile].find((c) => c.name.toLowerCase() === name);
+  const entry = CATALOG[d.layout.profile].find((c) => c.name.toLowerCase() === name);
   const defaultName = resolveLayout({ ...d.spec, windowsAuthVdir: undefined }).windowsAuthVdir.toLowerCase();
   if (!entry || name === defaultName) return undefined;
   const isSelfUpdate = entry.dir === "selfupdate";
@@ -87,7 +87,7 @@ export function resetWindowsAuthVdir(specInput: unknown, only: "selfupdate" | "o
 export function windowsAuthOnClientEndpoint(d: { spec: Spec; layout: Layout }): string | undefined {
   const name = d.layout.windowsAuthVdir.toLowerCase();
   const defaultName = resolveLayout({ ...d.spec, windowsAuthVdir: undefined }).windowsAuthVdir.toLowerCase();
-  const entry = CATALOG[d.spec.profile].find((c) => c.name.toLowerCase() === name);
+  const entry = CATALOG[d.layout.profile].find((c) => c.name.toLowerCase() === name);
   return entry && name !== defaultName && entry.dir !== "selfupdate" ? entry.name : undefined;
 }
 

@@ -32,6 +32,7 @@ export function exchange(url: string, options: RequestOptions): Promise<Exchange
     hresult: null,
     sharePoint: false,
     bodyMagic: "",
+    invalidHostname: false,
     ms: elapsed(),
   });
 
@@ -83,6 +84,7 @@ export function exchange(url: string, options: RequestOptions): Promise<Exchange
           hresult: hresultOf(text),
           sharePoint: res.headers["microsoftsharepointteamservices"] !== undefined,
           bodyMagic: body.subarray(0, 8).toString("hex"),
+          invalidHostname: isInvalidHostname(res.statusCode ?? 0, text),
           ms: elapsed(),
         });
         req.destroy();
@@ -112,4 +114,13 @@ export function substatusOf(body: string, status: number): string | null {
 export function hresultOf(body: string): string | null {
   const m = /Error Code(?:\s|<[^>]*>|&nbsp;|:)*(0x[0-9a-fA-F]{8})/.exec(body);
   return m ? m[1].toLowerCase() : null;
+}
+
+/**
+ * HTTP.sys's own 400 when no URL prefix (site binding) takes the request:
+ * "<h2>Bad Request - Invalid Hostname</h2> … HTTP Error 400. The request hostname is invalid."
+ * (captured in postmanlabs/postman-app-support#14137; docs/research/windows-powershell-openssh.md §12).
+ */
+export function isInvalidHostname(status: number, body: string): boolean {
+  return status === 400 && /Invalid Hostname|request hostname is invalid/i.test(body);
 }

@@ -7,6 +7,7 @@ export {
   ProbeInputError,
   folderState,
   judge,
+  judgeBadRequest,
   judgeClientWebService,
   judgeSelfUpdateFile,
   judgeSiteRoot,
@@ -14,6 +15,7 @@ export {
   judgeWindowsAuthVdir,
   offersWindowsAuth,
   planProbe,
+  settleProbeProfile,
   windowsAuthPathOf,
   type ExchangeMap,
   type FolderState,
@@ -22,7 +24,7 @@ export {
   type RequestKey,
   type Verdict,
 } from "./verdict";
-export { exchange, hresultOf, substatusOf } from "./http";
+export { exchange, hresultOf, isInvalidHostname, substatusOf } from "./http";
 
 /**
  * Do what a Windows Update client does first against `url`, over plain HTTP and anonymously, and judge

@@ -22,6 +22,12 @@ export const Exchange = z.object({
   sharePoint: z.boolean(),
   /** First bytes of the body as hex (up to 8 bytes; "" for none). */
   bodyMagic: z.string(),
+  /**
+   * HTTP.sys itself refused to route the request: 400 with its "Bad Request - Invalid Hostname" page
+   * (no site binding takes this host name / address; learn.microsoft.com/windows/win32/http/urlprefix-strings,
+   * captured body in postmanlabs/postman-app-support#14137). See docs/research/windows-powershell-openssh.md §12.
+   */
+  invalidHostname: z.boolean().default(false),
   ms: z.number(),
 });
 export type Exchange = z.infer<typeof Exchange>;
@@ -46,6 +52,9 @@ export type CheckLevel = z.infer<typeof CheckLevel>;
 
 export const ProbeProfile = z.enum(["kb920659", "modern"]);
 export type ProbeProfile = z.infer<typeof ProbeProfile>;
+/** What --profile accepts: a concrete profile, or auto (ask for both Windows-auth vdirs, keep the one that exists). */
+export const ProbeProfileOption = z.enum(["auto", "kb920659", "modern"]);
+export type ProbeProfileOption = z.infer<typeof ProbeProfileOption>;
 
 export const ProbeResult = z.object({
   /** No check failed (warnings allowed). */
@@ -53,6 +62,8 @@ export const ProbeResult = z.object({
   /** The URL as given. */
   url: z.string(),
   profile: ProbeProfile,
+  /** How the profile was chosen: "given" (--profile), or why auto picked it. */
+  profileReason: z.string(),
   /** Base URL of the client-facing checks (self-update, ClientWebService, site root). */
   clientBase: z.string(),
   /** Base URL of the Windows-auth vdir check (the URL's own port). */
@@ -68,8 +79,8 @@ export type ProbeResult = z.infer<typeof ProbeResult>;
 export const ProbeOptions = z.strictObject({
   /** Port of the client checks. Default: the URL's port, else 80. */
   clientPort: Port.optional(),
-  profile: ProbeProfile.default("kb920659"),
-  /** Windows-auth-only vdir to check. Default: WSUSAdmin (kb920659) or ApiRemoting30 (modern). */
+  profile: ProbeProfileOption.default("auto"),
+  /** Windows-auth-only vdir to check. Default: WSUSAdmin (kb920659), ApiRemoting30 (modern), whichever exists (auto). */
   windowsAuthVdir: VdirName.optional(),
   /** Per-request timeout in ms. */
   timeoutMs: z

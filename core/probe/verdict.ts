@@ -7,6 +7,7 @@ import {
   type ProbeCheck,
   type ProbeOptionsInput,
   type ProbeProfile,
+  type ProbeProfileOption,
 } from "./schema";
 
 /**
@@ -30,11 +31,21 @@ import {
  *   application exists and lets anonymous in is a warning, not a failure; a missing application or a 401
  *   is a failure (a layout rule: no KB cause, or cause 6 when the site root is 401 too).
  * - The Windows-auth vdir (WSUSAdmin / ApiRemoting30) must answer an anonymous request with 401 and a
- *   Negotiate or NTLM challenge. Anything that lets the request through (200, 403.14, 404 for a file in
- *   it …) is a failure of the layout rule (no KB cause).
+ *   Negotiate or NTLM challenge (docs/research/iis-anonymous.md §7). Anything that lets the request
+ *   through (200, 403.14 …) and a 404 (the vdir is not there) are failures of the layout rule (no KB cause).
+ *   With --profile auto (the default) both names are asked for; ApiRemoting30 (WSUS 3.0 SP2 and later)
+ *   wins unless it is absent and WSUSAdmin answers.
+ * - 400 "Bad Request - Invalid Hostname" comes from HTTP.sys itself: no site binding takes this host
+ *   name on this address and port (learn.microsoft.com/windows/win32/http/urlprefix-strings: "If no match
+ *   is found in any of the categories, the HTTP Server API sends a response with a status code of 400").
+ *   On the client port that is the binding problem of cause 5 in its host-header form: clients asking
+ *   for http://SERVER/ or http://127.0.0.1/ are turned away. Never "ok".
+ * - wuident.cab / iuident.cab must be cabinet files: non-empty and starting with "MSCF" ([MS-CAB]
+ *   CFHEADER signature; docs/research/iis-anonymous.md §6). A 200 with an HTML page or an empty body
+ *   is a failure: clients reject it (a defective self-update tree, cause 8, or SharePoint answering, 7).
  */
 
-export type RequestKey = "wuident" | "iuident" | "root" | "selfupdateDir" | "cwsVersion" | "cwsDir" | "windowsAuth";
+export type RequestKey = "wuident" | "iuident" | "root" | "selfupdateDir" | "cwsVersion" | "cwsDir" | "windowsAuth" | "windowsAuthLegacy";
 
 export interface PlannedRequest {
   key: RequestKey;
@@ -44,7 +55,8 @@ export interface PlannedRequest {
 
 export interface ProbePlan {
   url: string;
-  profile: ProbeProfile;
+  /** As asked; "auto" is settled by judge() from the two Windows-auth answers. */
+  profile: ProbeProfileOption;
   clientBase: string;
   adminBase: string;
   clientPort: number;
@@ -52,6 +64,8 @@ export interface ProbePlan {
   timeoutMs: number;
   windowsAuthVdir: string;
   windowsAuthPath: string;
+  /** auto only: the WSUS 2.0 name asked for as well (WSUSAdmin). */
+  legacyWindowsAuthVdir: string | null;
   requests: PlannedRequest[];
 }
 
@@ -101,8 +115,10 @@ export function planProbe(url: string, options: ProbeOptionsInput = {}): ProbePl
   const adminPort = urlPort ?? clientPort;
   const clientBase = `http://${u.hostname}:${clientPort}`;
   const adminBase = `http://${u.hostname}:${adminPort}`;
-  const windowsAuthVdir = opts.windowsAuthVdir ?? WINDOWS_AUTH_DEFAULT[opts.profile];
+  const auto = opts.profile === "auto" && opts.windowsAuthVdir === undefined;
+  const windowsAuthVdir = opts.windowsAuthVdir ?? WINDOWS_AUTH_DEFAULT[opts.profile === "auto" ? "modern" : opts.profile];
   const windowsAuthPath = windowsAuthPathOf(windowsAuthVdir);
+  const legacyWindowsAuthVdir = auto ? WINDOWS_AUTH_DEFAULT.kb920659 : null;
 
   const get = (key: RequestKey, base: string, path: string): PlannedRequest => ({ key, method: "GET", url: base + path });
   return {
@@ -115,6 +131,7 @@ export function planProbe(url: string, options: ProbeOptionsInput = {}): ProbePl
     timeoutMs: opts.timeoutMs,
     windowsAuthVdir,
     windowsAuthPath,
+    legacyWindowsAuthVdir,
     requests: [
       get("wuident", clientBase, "/selfupdate/wuident.cab"),
       get("iuident", clientBase, "/selfupdate/iuident.cab"),
@@ -123,6 +140,7 @@ export function planProbe(url: string, options: ProbeOptionsInput = {}): ProbePl
       get("cwsVersion", clientBase, "/ClientWebService/wusserverversion.xml"),
       get("cwsDir", clientBase, "/ClientWebService/"),
       get("windowsAuth", adminBase, windowsAuthPath),
+      ...(legacyWindowsAuthVdir ? [get("windowsAuthLegacy", adminBase, windowsAuthPathOf(legacyWindowsAuthVdir))] : []),
     ],
   };
 }
@@ -166,6 +184,34 @@ export function judgeTransport(ex: Exchange, timeoutMs: number, clientPort: bool
   return null;
 }
 
+/**
+ * A 400 on any request. HTTP.sys's "Invalid Hostname" page means no binding takes this host name here;
+ * on the client port that keeps clients out (cause 5, host-header form). Any other 400 is named as is.
+ */
+export function judgeBadRequest(ex: Exchange, clientPort: boolean): Verdict | null {
+  if (ex.status !== 400) return null;
+  const url = parseUrl(ex.url);
+  const host = url?.hostname ?? "?";
+  const port = url ? url.port || "80" : "?";
+  if (ex.invalidHostname) {
+    return fail(
+      clientPort ? [5] : [],
+      `400 Bad Request - Invalid Hostname from HTTP.sys at ${hostPortOf(ex.url)}: no site binding on port ${port} takes the host name ${host}. ` +
+        `The site's bindings on this port carry host headers (or specific IP addresses) that leave this name out; clients ask for http://SERVER:${port}/ and the server itself for http://127.0.0.1:${port}/. ` +
+        `Add a binding with an empty host name on All Unassigned (or list the server's names and 127.0.0.1)${clientPort ? " (cause 5)" : ""}.`,
+    );
+  }
+  return fail([], `400 Bad Request at ${hostPortOf(ex.url)}: the server refused the request itself${ex.substatus ? ` (${ex.substatus})` : ""}.`);
+}
+
+function parseUrl(url: string): URL | null {
+  try {
+    return new URL(url);
+  } catch {
+    return null;
+  }
+}
+
 function hostPortOf(url: string): string {
   try {
     return new URL(url).host;
@@ -201,7 +247,7 @@ export interface SelfUpdateContext {
 
 /** GET /selfupdate/<file> as a Windows Update client does it, anonymously. */
 export function judgeSelfUpdateFile(file: string, ex: Exchange, ctx: SelfUpdateContext): Verdict {
-  const t = judgeTransport(ex, ctx.timeoutMs, true);
+  const t = judgeTransport(ex, ctx.timeoutMs, true) ?? judgeBadRequest(ex, true);
   if (t) return t;
   const status = ex.status as number;
   const sp = ex.sharePoint && status !== 200;
@@ -211,11 +257,17 @@ export function judgeSelfUpdateFile(file: string, ex: Exchange, ctx: SelfUpdateC
       : v;
 
   if (status === 200) {
-    if (ex.method === "GET" && ex.bodyMagic === "") return warn(`${file} is served (200) but empty: clients will reject it.`);
-    if (ex.bodyMagic !== "" && !ex.bodyMagic.toLowerCase().startsWith(CAB_MAGIC)) {
-      return warn(`${file} is served (200, ${ex.contentType ?? "no Content-Type"}) but is not a cabinet file (no MSCF signature): clients will reject it.`);
-    }
-    return pass(`${file} is served anonymously (200).`);
+    const notCab = (what: string): Verdict =>
+      ex.sharePoint
+        ? fail([7, 8], `${file} answers 200 but ${what}, and SharePoint answered (MicrosoftSharePointTeamServices header): exclude /selfupdate from its managed paths (cause 7).`)
+        : fail(
+            [8],
+            `${file} answers 200 (${ex.contentType ?? "no Content-Type"}) but ${what}: clients reject it. Something other than the self-update cabinet is served at this path; reinstall Selfupdate.msi from %ProgramFiles%\\Update Services\\Setup (cause 8), or find what else answers /selfupdate.`,
+          );
+    // Only a GET carries a body; a HEAD cannot tell.
+    if (ex.method === "GET" && ex.bodyMagic === "") return notCab("the body is empty");
+    if (ex.bodyMagic !== "" && !ex.bodyMagic.toLowerCase().startsWith(CAB_MAGIC)) return notCab("it is not a cabinet file (no MSCF signature)");
+    return pass(`${file} is served anonymously (200, a cabinet file).`);
   }
   if (status >= 300 && status < 400) {
     return fail([7], `redirected (${status}) to ${ex.location ?? "?"}: something other than the WSUS vdir answers /selfupdate, typically SharePoint without the /selfupdate exclusion (cause 7).`);
@@ -282,7 +334,7 @@ export function judgeSelfUpdateFile(file: string, ex: Exchange, ctx: SelfUpdateC
 
 /** GET / on the client port: the site that answers clients must let anonymous requests in. */
 export function judgeSiteRoot(ex: Exchange, ctx: { timeoutMs: number }): Verdict {
-  const t = judgeTransport(ex, ctx.timeoutMs, true);
+  const t = judgeTransport(ex, ctx.timeoutMs, true) ?? judgeBadRequest(ex, true);
   if (t) return t;
   const status = ex.status as number;
   if (status === 401) {
@@ -297,7 +349,7 @@ export function judgeSiteRoot(ex: Exchange, ctx: { timeoutMs: number }): Verdict
 
 /** GET /ClientWebService/wusserverversion.xml, judged with GET /ClientWebService/ and GET /. */
 export function judgeClientWebService(ex: Exchange, ctx: { folder: Exchange; root: Exchange; clientPort: number; timeoutMs: number }): Verdict {
-  const t = judgeTransport(ex, ctx.timeoutMs, true);
+  const t = judgeTransport(ex, ctx.timeoutMs, true) ?? judgeBadRequest(ex, true);
   if (t) return t;
   const status = ex.status as number;
   if (status === 200) return pass(`wusserverversion.xml is served anonymously (200).`);
@@ -334,7 +386,7 @@ export function judgeWindowsAuthVdir(
   ex: Exchange,
   ctx: { name: string; profile: ProbeProfile; port: number; sameAsClientPort: boolean; timeoutMs: number },
 ): Verdict {
-  const t = judgeTransport(ex, ctx.timeoutMs, ctx.sameAsClientPort);
+  const t = judgeTransport(ex, ctx.timeoutMs, ctx.sameAsClientPort) ?? judgeBadRequest(ex, ctx.sameAsClientPort);
   if (t) return t;
   const status = ex.status as number;
   const rule = `${ctx.name} must allow Windows authentication only (KB 920659: the one vdir with Integrated Windows Authentication)`;
@@ -348,7 +400,7 @@ export function judgeWindowsAuthVdir(
   if (status === 404) {
     const hint =
       ctx.profile === "kb920659" && ctx.name.toLowerCase() === "wsusadmin"
-        ? " WSUS 3.0 SP2 and later have no WSUSAdmin (use --profile modern to check ApiRemoting30)."
+        ? " WSUS 3.0 SP2 and later have no WSUSAdmin (use --profile modern or auto to check ApiRemoting30)."
         : "";
     return fail(
       [],
@@ -360,10 +412,39 @@ export function judgeWindowsAuthVdir(
   return fail([], `${ctx.name} answered an anonymous request with ${statusText(ex)}: anonymous access is on. ${rule}.`);
 }
 
-export type ExchangeMap = Readonly<Record<RequestKey, Exchange>>;
+export type ExchangeMap = Readonly<Record<Exclude<RequestKey, "windowsAuthLegacy">, Exchange>> & { readonly windowsAuthLegacy?: Exchange };
+
+/**
+ * Settle --profile auto from the two Windows-auth answers: ApiRemoting30 is what WSUS 3.0 SP2 and later
+ * install (GROUND_TRUTH), so it is kept unless it is absent (404) and WSUSAdmin is there (anything but
+ * 404 or a transport failure).
+ */
+export function settleProbeProfile(plan: ProbePlan, ex: ExchangeMap): { profile: ProbeProfile; reason: string; vdir: string; exchange: Exchange } {
+  if (plan.profile !== "auto") return { profile: plan.profile, reason: "given", vdir: plan.windowsAuthVdir, exchange: ex.windowsAuth };
+  const legacy = ex.windowsAuthLegacy;
+  if (!plan.legacyWindowsAuthVdir || !legacy) {
+    return { profile: "modern", reason: `auto: ${plan.windowsAuthVdir} checked as the Windows-auth vdir`, vdir: plan.windowsAuthVdir, exchange: ex.windowsAuth };
+  }
+  const exists = (e: Exchange) => typeof e.status === "number" && e.status !== 404 && e.status !== 400;
+  if (!exists(ex.windowsAuth) && exists(legacy)) {
+    return {
+      profile: "kb920659",
+      reason: `auto: ${plan.windowsAuthVdir} answers ${ex.windowsAuth.status}, ${plan.legacyWindowsAuthVdir} answers ${legacy.status} (the WSUS 2.0 layout)`,
+      vdir: plan.legacyWindowsAuthVdir,
+      exchange: legacy,
+    };
+  }
+  return {
+    profile: "modern",
+    reason: `auto: ${plan.windowsAuthVdir} answers ${ex.windowsAuth.status}${exists(legacy) ? "" : `, ${plan.legacyWindowsAuthVdir} answers ${legacy.status}`} (the WSUS 3.0 SP2+ layout)`,
+    vdir: plan.windowsAuthVdir,
+    exchange: ex.windowsAuth,
+  };
+}
 
 /** All verdicts for one probe, in the order they are shown. */
 export function judge(plan: ProbePlan, ex: ExchangeMap): ProbeResult {
+  const settled = settleProbeProfile(plan, ex);
   const ctx = { clientPort: plan.clientPort, timeoutMs: plan.timeoutMs };
   const check = (name: string, e: Exchange, v: Verdict): ProbeCheck => ({
     name,
@@ -381,10 +462,10 @@ export function judge(plan: ProbePlan, ex: ExchangeMap): ProbeResult {
     check("clientwebservice-version", ex.cwsVersion, judgeClientWebService(ex.cwsVersion, { ...ctx, folder: ex.cwsDir, root: ex.root })),
     check(
       "windows-auth-vdir",
-      ex.windowsAuth,
-      judgeWindowsAuthVdir(ex.windowsAuth, {
-        name: plan.windowsAuthVdir,
-        profile: plan.profile,
+      settled.exchange,
+      judgeWindowsAuthVdir(settled.exchange, {
+        name: settled.vdir,
+        profile: settled.profile,
         port: plan.adminPort,
         sameAsClientPort: plan.adminPort === plan.clientPort,
         timeoutMs: plan.timeoutMs,
@@ -395,11 +476,12 @@ export function judge(plan: ProbePlan, ex: ExchangeMap): ProbeResult {
   return ProbeResult.parse({
     compliant: checks.every((c) => c.ok),
     url: plan.url,
-    profile: plan.profile,
+    profile: settled.profile,
+    profileReason: settled.reason,
     clientBase: plan.clientBase,
     adminBase: plan.adminBase,
     checks,
     causes,
-    exchanges: plan.requests.map((r) => ex[r.key]),
+    exchanges: plan.requests.flatMap((r) => (ex[r.key] ? [ex[r.key] as Exchange] : [])),
   });
 }

@@ -1,4 +1,4 @@
-import type { Finding } from "../rules/finding";
+import { isProblem, isWarning, type Finding } from "../rules/finding";
 import type { RuleInfo, ServerReport } from "./types";
 
 /** KB 920659, the article whose causes the rules are numbered after. */
@@ -42,14 +42,17 @@ export function orderFindings(findings: readonly Finding[], rules: readonly Rule
   return [...findings].sort((a, b) => causeRank(a.cause) - causeRank(b.cause) || idx(a) - idx(b));
 }
 
-export function countStatus(findings: readonly Finding[]): { fail: number; unknown: number } {
-  let fail = 0;
+/** problems: failed errors (non-compliant); warnings: failed warnings; unknown: rules that could not run. */
+export function countStatus(findings: readonly Finding[]): { problems: number; warnings: number; unknown: number } {
+  let problems = 0;
+  let warnings = 0;
   let unknown = 0;
   for (const f of findings) {
-    if (f.status === "fail") fail++;
+    if (isProblem(f)) problems++;
+    else if (isWarning(f)) warnings++;
     else unknown++;
   }
-  return { fail, unknown };
+  return { problems, warnings, unknown };
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {

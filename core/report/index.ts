@@ -5,3 +5,4 @@ export { renderSarif, SARIF_SCHEMA_URI, type SarifOptions } from "./sarif";
 export { renderJunit } from "./junit";
 export { escapeXmlAttr, escapeXmlText, stripIllegalXmlChars } from "./xml";
 export { KB_URL } from "./common";
+export { FailOn, failsOn } from "./failOn";

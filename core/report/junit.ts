@@ -1,4 +1,4 @@
-import type { Finding } from "../rules/finding";
+import { isProblem, isWarning, type Finding } from "../rules/finding";
 import { causeLabel, causeRank, plural, rulesWithFindings } from "./common";
 import type { RuleInfo, ServerReport } from "./types";
 import { escapeXmlAttr as attr, escapeXmlText as text } from "./xml";
@@ -8,11 +8,12 @@ const UNKNOWN_HEADING = "Could not check (evidence missing)";
 interface Case {
   rule: RuleInfo;
   fails: Finding[];
+  warnings: Finding[];
   unknowns: Finding[];
 }
 
 function findingBody(f: Finding): string {
-  const status = f.status === "unknown" ? "UNKNOWN" : f.severity === "warning" ? "FAIL (warning)" : "FAIL";
+  const status = f.status === "unknown" ? "UNKNOWN" : f.severity === "warning" ? "WARNING" : "FAIL";
   return `[${causeLabel(f.cause)}] ${status} ${f.target}\n  ${f.message}\n  fix: ${f.remediation}`;
 }
 
@@ -24,19 +25,22 @@ function summary(findings: Finding[]): string {
 function testcase(server: string, c: Case): string[] {
   const open = `    <testcase classname="${attr(`wsus-iis.${server}`)}" name="${attr(`${c.rule.id}: ${c.rule.title}`)}"`;
   const all = [...c.fails, ...c.unknowns];
-  if (all.length === 0) return [`${open}/>`];
+  // A warning does not make the server non-compliant, so it is no <failure>: it is shown as output.
+  const out = c.warnings.length > 0 ? [`      <system-out>${text(c.warnings.map(findingBody).join("\n\n"))}</system-out>`] : [];
+  if (all.length === 0) return out.length === 0 ? [`${open}/>`] : [`${open}>`, ...out, "    </testcase>"];
   const body = text(all.map(findingBody).join("\n\n"));
   const child =
     c.fails.length > 0
       ? `      <failure message="${attr(summary(c.fails))}" type="${attr(causeLabel(c.rule.cause))}">${body}</failure>`
       : `      <skipped message="${attr(`${UNKNOWN_HEADING}: ${summary(c.unknowns)}`)}">${body}</skipped>`;
-  return [`${open}>`, child, "    </testcase>"];
+  return [`${open}>`, child, ...out, "    </testcase>"];
 }
 
 /**
  * JUnit XML for CI dashboards: one <testsuite> per server, one <testcase> per evaluated rule (KB cause order,
- * layout rules last). A rule with any failing finding gets one <failure> listing all its findings; a rule
- * whose findings are all "unknown" is <skipped>. Every string is XML-escaped and stripped of characters
+ * layout rules last). A rule with any failed error finding gets one <failure> listing its problems and
+ * unknowns; a rule whose findings are all "unknown" is <skipped> with the reason; warnings (which leave
+ * the server compliant) go to the testcase's <system-out>. Every string is XML-escaped and stripped of characters
  * XML 1.0 forbids.
  */
 export function renderJunit(reports: readonly ServerReport[]): string {
@@ -52,7 +56,8 @@ export function renderJunit(reports: readonly ServerReport[]): string {
         const mine = r.report.findings.filter((f) => f.rule === rule.id);
         return {
           rule,
-          fails: mine.filter((f) => f.status === "fail"),
+          fails: mine.filter(isProblem),
+          warnings: mine.filter(isWarning),
           unknowns: mine.filter((f) => f.status === "unknown"),
         };
       });
@@ -64,6 +69,8 @@ export function renderJunit(reports: readonly ServerReport[]): string {
     const props = [
       ...(r.target !== undefined ? [["target", r.target]] : []),
       ["compliant", String(r.report.compliant)],
+      ...(r.layout ? [["profile", r.layout.profile], ["configuration", String(r.layout.configuration)], ["layout-reasons", r.layout.reasons.join("; ")]] : []),
+      ...(r.notices ?? []).map((n, i) => [`notice-${i + 1}`, n]),
     ].map(([name, value]) => `      <property name="${attr(name)}" value="${attr(value)}"/>`);
     suites.push(
       `  <testsuite name="${attr(r.server)}" hostname="${attr(r.server)}" tests="${cases.length}" failures="${nFail}" errors="0" skipped="${nSkip}">`,

@@ -116,6 +116,10 @@ export function renderSarif(reports: readonly ServerReport[], options: SarifOpti
           },
         },
         results,
+        // which layout each server was judged against, and why
+        ...(reports.some((r) => r.layout || r.notices?.length)
+          ? { properties: { servers: reports.map((r) => ({ server: r.server, ...(r.layout ? { layout: r.layout } : {}), ...(r.notices?.length ? { notices: r.notices } : {}) })) } }
+          : {}),
       },
     ],
   };

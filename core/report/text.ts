@@ -57,7 +57,7 @@ function findingLines(f: Finding, p: Palette): string[] {
     f.status === "unknown"
       ? p.magenta("UNKNOWN")
       : f.severity === "warning"
-        ? p.yellow("FAIL (warning)")
+        ? p.yellow("WARNING")
         : p.red("FAIL");
   const head = `  ${p.bold(label)} ${status} ${sanitizeForTerminal(f.target).replace(/\n/g, " ")}  ${p.dim(`(rule ${sanitizeForTerminal(f.rule)})`)}`;
   return [
@@ -67,15 +67,17 @@ function findingLines(f: Finding, p: Palette): string[] {
   ];
 }
 
+/**
+ * "COMPLIANT (9 rules checked, 2 warnings, 0 could not be checked)": the count of rules that could not
+ * run is always there, so a report built from thin evidence never reads like a healthy server.
+ */
 function verdict(r: ServerReport, p: Palette): string {
-  const { fail, unknown } = countStatus(r.report.findings);
+  const { problems, warnings, unknown } = countStatus(r.report.findings);
   const details: string[] = [];
-  if (fail > 0) {
-    const warnings = r.report.findings.filter((f) => f.status === "fail" && f.severity === "warning").length;
-    details.push(plural(fail, "problem") + (warnings > 0 ? ` (${plural(warnings, "warning")})` : ""));
-  }
-  if (unknown > 0) details.push(`${unknown} could not be checked`);
-  if (fail === 0 && unknown === 0) details.push(`${plural(rulesWithFindings(r).length, "rule")} checked`);
+  if (problems > 0) details.push(plural(problems, "problem"));
+  else details.push(`${plural(rulesWithFindings(r).length, "rule")} checked`);
+  if (warnings > 0) details.push(plural(warnings, "warning"));
+  details.push(`${unknown} could not be checked`);
   const word = r.report.compliant ? p.green(p.bold("COMPLIANT")) : p.red(p.bold("NOT COMPLIANT"));
   return `${word} (${details.join(", ")})`;
 }
@@ -84,6 +86,7 @@ function serverBlock(r: ServerReport, p: Palette): string[] {
   const name = p.bold(sanitizeForTerminal(r.server));
   const target = r.target !== undefined ? ` ${p.dim(`[${sanitizeForTerminal(r.target)}]`)}` : "";
   const lines = [`${name}${target}: ${verdict(r, p)}`];
+  if (r.layout) lines.push(`  ${p.dim(`layout: profile ${r.layout.profile}, Configuration ${r.layout.configuration} (${sanitizeForTerminal(r.layout.reasons.join("; "))})`)}`);
   for (const n of r.notices ?? []) lines.push(`  ${p.yellow("note:")} ${sanitizeForTerminal(n)}`);
   const ordered = orderFindings(r.report.findings, rulesWithFindings(r));
   const fails = ordered.filter((f) => f.status === "fail");
@@ -109,7 +112,8 @@ export function renderText(reports: readonly ServerReport[], options: TextOption
   });
   if (reports.length > 1) {
     const ok = reports.filter((r) => r.report.compliant).length;
-    out.push("", p.bold(`${ok} of ${plural(reports.length, "server")} compliant`));
+    const unchecked = reports.filter((r) => r.report.findings.some((f) => f.status === "unknown")).length;
+    out.push("", p.bold(`${ok} of ${plural(reports.length, "server")} compliant, ${unchecked} with checks that could not run`));
   }
   if (reports.some((r) => r.report.findings.some((f) => f.cause !== null))) {
     out.push("", p.dim(`Causes are those of KB 920659: ${KB_URL}`));

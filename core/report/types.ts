@@ -23,6 +23,8 @@ export const ServerReport = z.object({
   report: Report,
   /** All rules that were evaluated for this server. */
   rules: z.array(RuleInfo),
+  /** The layout the server was judged against, and why (profile and configuration: from the spec, or detected). */
+  layout: z.object({ profile: z.enum(["kb920659", "modern"]), configuration: z.union([z.literal(1), z.literal(2)]), reasons: z.array(z.string()) }).optional(),
   /** What a person should know about the server besides the findings (an interrupted earlier apply …). */
   notices: z.array(z.string()).optional(),
 });

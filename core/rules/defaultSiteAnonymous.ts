@@ -2,16 +2,22 @@ import { defaultSiteOf } from "../model/layout";
 import { defaultSiteState } from "./query";
 import { findingsFor, type Rule, type RuleContext } from "./rule";
 
-/** KB 920659 cause 6: the Default Web Site itself must allow anonymous access. */
+/**
+ * KB 920659 cause 6: "The default Web site does not have anonymous access permissions." It matters
+ * where the Default Web Site serves SelfUpdate to clients (the KB's port-80 layouts); in modern
+ * Configuration 2 on 8530 the Default Web Site holds nothing of WSUS and is not judged (SelfUpdate's own
+ * effective anonymous access is cause 4's).
+ */
 export const defaultSiteAnonymous: Rule = {
   id: "default-site-anonymous",
   cause: 6,
   severity: "error",
   title: "Default Web Site allows anonymous access",
-  description: "Anonymous authentication is enabled at the root of the Default Web Site.",
+  description: "Anonymous authentication is enabled at the root of the Default Web Site, where the layout has it serve SelfUpdate to clients.",
   evaluate({ layout, state }: RuleContext) {
     const f = findingsFor(this);
     const req = defaultSiteOf(layout);
+    if (!req || req !== layout.clientSite) return [];
     const site = defaultSiteState(layout, state);
     if (!site || site.rootAuth.anonymous === true) return [];
     return site.rootAuth.anonymous === null

@@ -28,5 +28,10 @@ export const Finding = z.object({
 });
 export type Finding = z.infer<typeof Finding>;
 
+/** A finding that makes a server non-compliant: a failed requirement of error severity. */
+export const isProblem = (f: Pick<Finding, "status" | "severity">): boolean => f.status === "fail" && f.severity === "error";
+/** A failed requirement of warning severity: reported (and repaired where a repair exists), never non-compliant. */
+export const isWarning = (f: Pick<Finding, "status" | "severity">): boolean => f.status === "fail" && f.severity === "warning";
+
 export const Report = z.object({ compliant: z.boolean(), findings: z.array(Finding) });
 export type Report = z.infer<typeof Report>;

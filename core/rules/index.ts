@@ -1,11 +1,13 @@
+import { detect } from "../model/detect";
 import { resolveLayout, type Layout } from "../model/layout";
 import type { Spec } from "../model/spec";
 import type { ObservedState } from "../state/schema";
 import { defaultSiteAnonymous } from "./defaultSiteAnonymous";
 import { defaultSiteLoopback } from "./defaultSiteLoopback";
-import type { Finding, Report } from "./finding";
+import { isProblem, type Finding, type Report } from "./finding";
 import { layoutAnonymous, layoutRequireSsl, layoutWindowsAuth } from "./layoutAuth";
 import { layoutVdirs } from "./layoutVdirs";
+import { profileFits } from "./profileFits";
 import { indexState } from "./query";
 import type { Rule, RuleFinding } from "./rule";
 import { selfUpdateAcl } from "./selfupdateAcl";
@@ -29,23 +31,35 @@ export const RULES: readonly Rule[] = [
   layoutWindowsAuth,
   layoutAnonymous,
   layoutRequireSsl,
+  profileFits,
 ];
 
 export function ruleById(id: string): Rule | undefined {
   return RULES.find((r) => r.id === id);
 }
 
+/**
+ * The layout a spec asks of a state: `auto` profile and configuration read from the server
+ * (core/model/detect.ts), or the declaration defaults when the state is a declaration.
+ */
+export function layoutFor(spec: Spec, state: ObservedState): Layout {
+  return resolveLayout(spec, state.computerName, detect(spec, state.source === "declaration" ? null : state));
+}
+
 /** Judge a state (from a server's evidence or from a declaration) against a spec. Pure. */
-export function evaluate(spec: Spec, state: ObservedState, rules: readonly Rule[] = RULES, layout: Layout = resolveLayout(spec, state.computerName)): RuleFinding[] {
+export function evaluate(spec: Spec, state: ObservedState, rules: readonly Rule[] = RULES, layout: Layout = layoutFor(spec, state)): RuleFinding[] {
   indexState(state);
   const ctx = { spec, layout, state };
   return rules.flatMap((rule) => rule.evaluate(ctx));
 }
 
+export { isProblem, isWarning } from "./finding";
+
 /** The public report: findings without their repair actions. */
 export function toReport(findings: readonly (Finding | RuleFinding)[]): Report {
   const clean = findings.map(({ rule, cause, severity, target, message, remediation, status }) => ({ rule, cause, severity, target, message, remediation, status }));
-  return { compliant: !clean.some((f) => f.status === "fail"), findings: clean };
+  // Warnings are reported and repaired where a repair exists, but do not make a server non-compliant.
+  return { compliant: !clean.some(isProblem), findings: clean };
 }
 
 export type { Rule, RuleContext, RuleFinding } from "./rule";

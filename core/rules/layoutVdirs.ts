@@ -49,7 +49,7 @@ export const layoutVdirs: Rule = {
           f.fail({
             target,
             message: `/${v.name} points to ${have.physicalPath}, expected ${v.physicalPath}`,
-            repair: [{ kind: "set-vdir-path", site: site.name, path: have.path, physicalPath: v.physicalPath }],
+            repair: [{ kind: "set-vdir-path", site: site.name, path: have.path, app: have.kind === "app", physicalPath: v.physicalPath }],
           }),
         ];
       });

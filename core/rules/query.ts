@@ -62,7 +62,7 @@ function findSiteFor(layout: Layout, state: ObservedState, req: SiteRequirement)
   const byName = siteByName(state, req.name);
   if (byName) return byName;
   if (req.role === "default") return state.sites.find((s) => s.id === 1);
-  const defaultName = defaultSiteOf(layout).name.toLowerCase();
+  const defaultName = layout.spec.defaultSite.name.toLowerCase();
   const wsusPaths = req.vdirs.filter((v) => !v.isSelfUpdate).map((v) => "/" + v.name.toLowerCase());
   let best: { site: SiteState; score: number } | undefined;
   for (const site of state.sites) {
@@ -76,7 +76,13 @@ function findSiteFor(layout: Layout, state: ObservedState, req: SiteRequirement)
 }
 
 export function defaultSiteState(layout: Layout, state: ObservedState): SiteState | undefined {
-  return siteFor(layout, state, defaultSiteOf(layout));
+  const req = defaultSiteOf(layout);
+  return req ? siteFor(layout, state, req) : undefined;
+}
+
+/** The site clients reach SelfUpdate on (the layout's client site), as the server has it. */
+export function clientSiteState(layout: Layout, state: ObservedState): SiteState | undefined {
+  return siteFor(layout, state, layout.clientSite);
 }
 
 /** Sites that hold the SelfUpdate vdir, with it. */

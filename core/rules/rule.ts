@@ -2,7 +2,7 @@ import type { Layout } from "../model/layout";
 import type { Spec } from "../model/spec";
 import type { ObservedState } from "../state/schema";
 import type { RepairAction } from "../plan/actions";
-import { describeActions } from "../plan/render";
+import { describeActions, renderAction } from "../plan/render";
 import type { Finding } from "./finding";
 
 /** What every rule sees: the spec, the layout it resolves to, and the state to judge (server or declaration). */
@@ -33,14 +33,15 @@ type FindingArgs = { target: string; message: string; repair?: RepairAction[]; r
 
 /** Finding builders bound to a rule, so rule files stay short and consistent. */
 export function findingsFor(rule: Pick<Rule, "id" | "cause" | "severity">) {
-  const build = (status: Finding["status"], a: FindingArgs): RuleFinding => {
-    const repair = status === "fail" ? (a.repair ?? []) : [];
-    const commands = a.repair?.length ? describeActions(a.repair) : "";
+  const build = (status: Finding["status"], a: FindingArgs, severity: Finding["severity"] = rule.severity): RuleFinding => {
+    const safe = a.repair ? safeRepairs(a.repair) : undefined;
+    const repair = status === "fail" ? (safe ?? []) : [];
+    const commands = safe?.length ? describeActions(safe) : "";
     const remediation = [commands, a.remediation].filter(Boolean).join("\n");
     return {
       rule: rule.id,
       cause: rule.cause,
-      severity: status === "fail" ? rule.severity : "warning",
+      severity: status === "fail" ? severity : "warning",
       status,
       target: a.target,
       message: a.message,
@@ -50,9 +51,28 @@ export function findingsFor(rule: Pick<Rule, "id" | "cause" | "severity">) {
   };
   return {
     fail: (a: FindingArgs) => build("fail", a),
+    /** A problem that does not make the server non-compliant (its repair is still planned or shown). */
+    warn: (a: FindingArgs) => build("fail", a, "warning"),
     unknown: (a: FindingArgs) => build("unknown", a),
   };
 }
 
 /** Manual step helper: shown to the user, never sent to a server. */
 export const manual = (text: string): RepairAction => ({ kind: "manual", text });
+
+/**
+ * Names in repairs come from the spec and from the server (site names, accounts, paths): hostile until
+ * the command renderer accepts them. An action it refuses (a quote, `&`, `%`, `<`, a control character
+ * … core/commands/quote.ts) becomes a manual step that says why, so a finding never crashes a check and
+ * nothing unsafe reaches the planner.
+ */
+export function safeRepairs(actions: readonly RepairAction[]): RepairAction[] {
+  return actions.map((action) => {
+    try {
+      renderAction(action);
+      return action;
+    } catch (e) {
+      return manual(`not run automatically (${(e as Error).message}); do this ${action.kind} by hand`);
+    }
+  });
+}

@@ -1,4 +1,3 @@
-import { defaultSiteOf } from "../model/layout";
 import { httpPorts, listensOn, selfUpdateHolders, siteFor, vdirTarget } from "./query";
 import { addVdirActions, selfUpdateRequirement } from "./repairs";
 import { findingsFor, type Rule, type RuleContext } from "./rule";
@@ -14,7 +13,7 @@ export const selfUpdateClientPort: Rule = {
     const f = findingsFor(this);
     const holders = selfUpdateHolders(layout, state);
     if (holders.length === 0 || holders.some((h) => listensOn(h.site, layout.clientPort))) return [];
-    const portSite = layout.sites.find((s) => s.httpPort === layout.clientPort) ?? defaultSiteOf(layout);
+    const portSite = layout.clientSite;
     const observedPortSite = siteFor(layout, state, portSite);
     const held = holders.map((h) => `${h.site.name} (http ports ${httpPorts(h.site).join(", ") || "none"})`).join(", ");
     const onPortSite = observedPortSite && holders.some((h) => h.site === observedPortSite);

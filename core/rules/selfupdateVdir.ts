@@ -1,4 +1,3 @@
-import { defaultSiteOf } from "../model/layout";
 import { isAcceptedSelfUpdatePath, selfUpdateHolders, vdirTarget } from "./query";
 import { addVdirActions, selfUpdateRequirement } from "./repairs";
 import { findingsFor, type Rule, type RuleContext } from "./rule";
@@ -15,13 +14,14 @@ export const selfUpdateVdir: Rule = {
     const holders = selfUpdateHolders(layout, state);
     const expected = layout.selfUpdatePath;
     if (holders.length === 0) {
-      const site = defaultSiteOf(layout);
-      const where = layout.sites.map((s) => s.name).join(" and ");
+      const site = layout.clientSite;
+      const needing = layout.sites.filter((s) => s.vdirs.some((v) => v.isSelfUpdate));
+      const where = needing.map((s) => s.name).join(" and ");
       return [
         f.fail({
           target: vdirTarget(site.name, layout.selfUpdateName),
           message: `no site has a ${layout.selfUpdateName} virtual directory (expected on ${where})`,
-          repair: layout.sites.flatMap((s) => addVdirActions(s.name, selfUpdateRequirement(layout))),
+          repair: needing.flatMap((s) => addVdirActions(s.name, selfUpdateRequirement(layout))),
           remediation: `(KB 920659: or run Selfupdate.msi from ${layout.spec.installDir}\\Setup)`,
         }),
       ];
@@ -33,7 +33,7 @@ export const selfUpdateVdir: Rule = {
             f.fail({
               target: vdirTarget(site.name, layout.selfUpdateName),
               message: `${layout.selfUpdateName} points to ${vdir.physicalPath}, expected ${expected}`,
-              repair: [{ kind: "set-vdir-path", site: site.name, path: vdir.path, physicalPath: expected }],
+              repair: [{ kind: "set-vdir-path", site: site.name, path: vdir.path, app: vdir.kind === "app", physicalPath: expected }],
             }),
           ],
     );

@@ -1,5 +1,5 @@
 import { rightsToMask } from "../acl/rights";
-import { defaultSiteOf, type Layout } from "../model/layout";
+import type { Layout } from "../model/layout";
 import { pathKey } from "../model/paths";
 import { SID } from "../model/principals";
 import type { Ace, Binding, ObservedState, SiteState } from "./schema";
@@ -12,28 +12,33 @@ import type { Ace, Binding, ObservedState, SiteState } from "./schema";
  */
 export function stateFromLayout(layout: Layout, computerName: string | null = layout.spec.computerName ?? null): ObservedState {
   const spec = layout.spec;
-  const defaultReq = defaultSiteOf(layout);
+  // the binding policy shapes the site clients reach SelfUpdate on (the Default Web Site in the KB)
+  const clientReq = layout.clientSite;
   const http = (ip: string, port: number): Binding => ({ protocol: "http", ip, port, host: "" });
-  const sites: SiteState[] = layout.sites.map((req, i) => {
+  const others = layout.sites.filter((s) => s.role !== "default");
+  const sites: SiteState[] = layout.sites.map((req) => {
     let bindings: Binding[];
-    if (req === defaultReq) {
+    if (req === clientReq) {
       bindings =
         spec.bindings.mode === "addresses"
           ? spec.bindings.addresses.map((a) => http(a.replace(/^\[(.*)\]$/, "$1").toLowerCase(), req.httpPort))
           : [http("*", req.httpPort)];
     } else {
-      bindings = [http("*", req.httpPort), ...(req.httpsPort ? [{ protocol: "https", ip: "*", port: req.httpsPort, host: "" }] : [])];
+      bindings = [http("*", req.httpPort)];
     }
+    if (req.httpsPort) bindings.push({ protocol: "https", ip: "*", port: req.httpsPort, host: "" });
     return {
       name: req.name,
-      id: req.role === "default" ? 1 : i + 1,
+      // id 1 is the Default Web Site on every IIS; the WSUS site gets the next free one (2 or later)
+      id: req.role === "default" ? 1 : 2 + others.indexOf(req),
       bindings,
-      rootAuth: { anonymous: true, windows: false, requireSsl: false },
+      // the account IIS runs anonymous requests as: the profile's (IUSR_<COMPUTERNAME> in the KB's world)
+      rootAuth: { anonymous: true, anonymousUser: layout.anonymousIdentity.principal, windows: false, requireSsl: false },
       vdirs: req.vdirs.map((v) => ({
         path: `/${v.name}`,
         kind: v.kind,
         physicalPath: v.physicalPath,
-        auth: { anonymous: v.auth === "anonymous", windows: v.auth === "windows", requireSsl: v.requireSsl ?? false },
+        auth: { anonymous: v.auth === "anonymous", anonymousUser: null, windows: v.auth === "windows", requireSsl: v.requireSsl ?? false },
       })),
     };
   });
@@ -57,7 +62,19 @@ export function stateFromLayout(layout: Layout, computerName: string | null = la
     computerName,
     sites,
     acls: { [pathKey(folder)]: { path: folder, aces: layout.selfUpdateAcl.map((r) => ace(r.principal, r.sid, r.rights)) } },
-    groups: anon.implicitUsersMember ? null : { [SID.users]: { name: "BUILTIN\\Users", sid: SID.users, members: [{ name: anon.principal, sid: anon.sid }] } },
+    // Users as a fresh install has it (Microsoft: "the only member is the Authenticated Users group";
+    // Interactive since 2008 R2), plus the KB's IUSR_<COMPUTERNAME> in the kb920659 profile.
+    groups: {
+      [SID.users]: {
+        name: "BUILTIN\\Users",
+        sid: SID.users,
+        members: [
+          { name: "NT AUTHORITY\\Authenticated Users", sid: SID.authenticatedUsers },
+          { name: "NT AUTHORITY\\INTERACTIVE", sid: "S-1-5-4" },
+          ...(anon.sid ? [] : [{ name: anon.principal, sid: null }]),
+        ],
+      },
+    },
     files: { [pathKey(folder)]: { path: folder, files: [...layout.selfUpdateFiles] } },
     sharePoint:
       spec.sharePoint.expected === "yes"

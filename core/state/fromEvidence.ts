@@ -14,7 +14,8 @@ import type { AuthState, DirAcl, LocalGroup, ObservedState } from "./schema";
  * authentication are off (IIS's own file turns anonymous on at server level), sslFlags is None.
  */
 function withSchemaDefaults(a: AuthState): AuthState {
-  return { anonymous: a.anonymous ?? false, windows: a.windows ?? false, requireSsl: a.requireSsl ?? false };
+  // anonymousUser stays null when set nowhere: IIS then runs anonymous requests as IUSR (IIS docs).
+  return { anonymous: a.anonymous ?? false, anonymousUser: a.anonymousUser, windows: a.windows ?? false, requireSsl: a.requireSsl ?? false };
 }
 
 /** Validate an evidence bundle, naming the bad field. */

@@ -16,6 +16,11 @@ export const Binding = z.object({
 
 export const AuthState = z.object({
   anonymous: z.boolean().nullable(),
+  /**
+   * The account anonymous requests run as (anonymousAuthentication/@userName, effective through the
+   * locations): "" = the application pool identity; null = set nowhere (IIS then uses IUSR).
+   */
+  anonymousUser: z.string().nullable(),
   windows: z.boolean().nullable(),
   /** access/@sslFlags contains Ssl. */
   requireSsl: z.boolean().nullable(),

@@ -1,43 +1,33 @@
-import { effectiveAccess } from "../../core/acl/effective";
-import { covers, REQUIRED, rightsToMask } from "../../core/acl/rights";
-import { principal, SID } from "../../core/model/principals";
-import type { DirAcl } from "../../core/state/schema";
-import { effectiveAcl, readLabState } from "../state";
+import { anonymousIdentity, anonymousRead, anonymousToken } from "../../core/acl/anonymous";
+import { dirAclFromSddl } from "../../core/evidence/sddl";
+import { SID } from "../../core/model/principals";
+import type { LocalGroup } from "../../core/state/schema";
+import { readLabState, resolveAccount } from "../state";
+import { labAclSddl, labLocalGroup } from "../windowsApi";
 import type { AnonymousReadRequest } from "./server";
 
 /**
- * The NTFS side of anonymous requests, like IIS: the anonymous identity (IUSR_<COMPUTERNAME> in the
- * KB's IIS 6 world, built-in IUSR on IIS 7+) must be able to read the file, through its own ACEs, the
- * Users group (when it is a member; built-in IUSR always is), or Everyone. Otherwise IIS answers 401.3.
+ * The NTFS side of anonymous requests, like IIS: the anonymous user (anonymousAuthentication/@userName
+ * for the URL; IUSR by default) must be able to read the file, judged with the token it really has
+ * (core/acl/anonymous.ts, the same function the selfupdate-acl rule asks), from the ACL and the Users
+ * group as the agent reads them on this lab (lab/windowsApi.ts). Otherwise IIS answers 401.3.
+ * userName="" (the application pool identity) is not modelled: served.
  */
 export async function labAnonymousCanRead(req: AnonymousReadRequest): Promise<boolean> {
   const state = await readLabState(req.labDir);
-  const computer = state.computerName;
-  const aces = await effectiveAcl(req.labDir, state, req.windowsPath);
-  // A lab folder written by hand without any ACLs does not model NTFS: serve it.
-  if (aces.length === 0) return true;
-  const acl: DirAcl = {
-    path: req.windowsPath,
-    aces: aces.map((a) => {
-      const p = principal(a.principal, computer);
-      return {
-        principal: a.principal,
-        sid: p.sid,
-        type: a.type,
-        mask: rightsToMask(a.rights),
-        rights: a.rights,
-        inherited: a.inherited,
-        objectInherit: a.oi,
-        containerInherit: a.ci,
-        inheritOnly: a.io,
-        noPropagate: a.np,
-      };
-    }),
-  };
-  const modern = state.profile === "modern";
-  const anon = modern ? SID.iusr : principal(`IUSR_${computer}`, computer).key;
-  const users = state.groups["Users"]?.members ?? [];
-  const inUsers = modern || users.some((m) => principal(m, computer).key === anon);
-  const keys = [anon, ...(inUsers ? [SID.users, SID.authenticatedUsers] : [])];
-  return covers(effectiveAccess(acl, { keys, computerName: computer }).folder, REQUIRED.R);
+  // A lab folder written by hand without any ACLs does not model NTFS: serve it. (An empty DACL in a lab
+  // that has ACLs is what it is on Windows: nobody may read.)
+  if (Object.keys(state.acls).length === 0) return true;
+  const sddl = await labAclSddl(req.labDir, req.windowsPath);
+  if (sddl === null) return true;
+  const named = anonymousIdentity(req.anonymousUser);
+  if (named.kind === "pool") return true;
+  // Windows logs the account on and its token carries its SID; the ACL names trustees by SID
+  const identity = named.sid ? named : { ...named, sid: resolveAccount(state, named.name)?.sid ?? null };
+  const group = await labLocalGroup(req.labDir, SID.users);
+  const users: LocalGroup | null = group ? { name: group.name, sid: group.sid, members: group.members.map((m) => ({ name: m.name ?? m.sid ?? "?", sid: m.sid })) } : null;
+  const acl = dirAclFromSddl(req.windowsPath, sddl, "acl");
+  const read = anonymousRead(acl, anonymousToken(identity, users, state.computerName), state.computerName);
+  // a file is read through its own ACL (folder); what the evidence cannot tell the lab knows: never null here
+  return read.folder === true;
 }

@@ -59,6 +59,8 @@ export interface AnonymousReadRequest {
   urlPath: string;
   /** Expanded Windows path of the file or folder ("C:\Program Files\Update Services\Selfupdate\wuident.cab"). */
   windowsPath: string;
+  /** The effective anonymousAuthentication/@userName for the URL (null: set nowhere, IUSR). */
+  anonymousUser: string | null;
 }
 
 export interface Endpoint {
@@ -289,9 +291,9 @@ class LabFront implements LabServer {
     const binding: ServedBinding | null = selectBinding(this.plan.served, address, configPort, req.headers.host);
     const site = binding ? this.config.sites.find((s) => s.name === binding.site) : undefined;
     if (!binding || !site) {
-      // HTTP.sys answers itself when no site takes the host name.
-      res.setHeader("Server", "Microsoft-HTTPAPI/2.0");
-      sendError(res, 400, 0, "Bad Request - Invalid Hostname", null);
+      // HTTP.sys answers itself when no site takes the host name, with its own page, not IIS's
+      // (headers and body as captured: pastebin.com/wxz1UKNS, postmanlabs/postman-app-support#14137).
+      sendHttpSysInvalidHostname(res, req.method === "HEAD");
       return log(400, 0);
     }
     siteName = site.name;
@@ -401,8 +403,8 @@ class LabFront implements LabServer {
     if (!hook) return null;
     const base = normalizeWindowsPath(physicalPath, this.lab.env);
     const windowsPath = [base.replace(/\\+$/, ""), ...rest].join("\\");
-    if (await hook({ labDir: this.dir, site: site.name, urlPath, windowsPath })) return null;
     const auth = effectiveAuth(this.config, site.name, urlPath);
+    if (await hook({ labDir: this.dir, site: site.name, urlPath, windowsPath, anonymousUser: auth.anonymousUser })) return null;
     return auth.windows === true ? { "WWW-Authenticate": ["Negotiate", "NTLM"] } : {};
   }
 }
@@ -465,6 +467,18 @@ function sendError(
   res.statusCode = status;
   for (const [k, v] of Object.entries(extra ?? {})) res.setHeader(k, v);
   res.setHeader("Content-Type", "text/html");
+  res.setHeader("Content-Length", String(Buffer.byteLength(body)));
+  res.end(headOnly ? undefined : body);
+}
+
+function sendHttpSysInvalidHostname(res: http.ServerResponse, headOnly: boolean): void {
+  const body =
+    '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN""http://www.w3.org/TR/html4/strict.dtd">\r\n' +
+    '<HTML><HEAD><TITLE>Bad Request</TITLE>\r\n<META HTTP-EQUIV="Content-Type" Content="text/html; charset=us-ascii"></HEAD>\r\n' +
+    "<BODY><h2>Bad Request - Invalid Hostname</h2>\r\n<hr><p>HTTP Error 400. The request hostname is invalid.</p>\r\n</BODY></HTML>\r\n";
+  res.statusCode = 400;
+  res.setHeader("Server", "Microsoft-HTTPAPI/2.0");
+  res.setHeader("Content-Type", "text/html; charset=us-ascii");
   res.setHeader("Content-Length", String(Buffer.byteLength(body)));
   res.end(headOnly ? undefined : body);
 }

@@ -9,6 +9,7 @@ import {
   CUSTOM_SECTION,
   expectOnlyOwnedChanged,
   failsOf,
+  harmlessBreak,
   keyOf,
   OPERATOR_COMMENT,
   probeLab,
@@ -32,10 +33,10 @@ export const breaksLabel = (breaks: readonly Break[]) => (breaks.length === BREA
  */
 function httpVisible(c: Combo, breaks: readonly Break[]): boolean {
   const layout = resolveLayout(specFor(c), "WSUS01");
-  // clients of modern Configuration 2 use the WSUS site on 8530: the Default Web Site's binding (5) and
-  // anonymous flag (6) do not reach them; SharePoint (7) takes over the Default Web Site only.
-  const clientOnDefault = layout.clientPort === layout.sites.find((s) => s.role === "default")!.httpPort;
-  return breaks.some((b) => clientOnDefault || ![5, 6, 7].includes(b as number));
+  // clients of modern Configuration 2 use the WSUS site on 8530: the Default Web Site's anonymous flag (6)
+  // does not reach them, and SharePoint (7) takes over the Default Web Site only.
+  const clientOnDefault = layout.clientSite.role === "default";
+  return breaks.some((b) => !harmlessBreak(c, b) && (clientOnDefault || ![6, 7].includes(b as number)));
 }
 
 export async function convergeAcceptance(combo: Combo, breaks: readonly Break[], agent: LabAgentKind): Promise<void> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { selfUpdateClientPort } from "../../core/rules/selfupdateClientPort";
-import { healthy, removeVdir, run, site } from "../support/state";
+import { healthy, removeVdir, run, site, vdir } from "../support/state";
 
 describe("selfupdate-client-port (cause 3)", () => {
   it("passes when a site holding SelfUpdate listens on port 80", () => {
@@ -29,11 +29,15 @@ describe("selfupdate-client-port (cause 3)", () => {
   });
 
   it("follows the client port in the modern profile (Configuration 2 = 8530)", () => {
+    // a default WSUS 4+ install: everything on the WSUS site, nothing WSUS on the Default Web Site
     const h = healthy({ profile: "modern", configuration: 2 });
-    removeVdir(h.state, "Default Web Site", "Selfupdate");
+    expect(h.state.sites.map((s) => s.name)).toEqual(["WSUS Administration"]);
     expect(run(selfUpdateClientPort, h)).toEqual([]);
+    // SelfUpdate only on a port-80 site while clients use 8530: cause 3
     const h2 = healthy({ profile: "modern", configuration: 2 });
+    const moved = structuredClone(vdir(h2.state, "WSUS Administration", "Selfupdate"));
     removeVdir(h2.state, "WSUS Administration", "Selfupdate");
+    h2.state.sites.unshift({ name: "Default Web Site", id: 1, bindings: [{ protocol: "http", ip: "*", port: 80, host: "" }], rootAuth: { anonymous: true, anonymousUser: "IUSR", windows: false, requireSsl: false }, vdirs: [moved] });
     expect(run(selfUpdateClientPort, h2)).toEqual([expect.objectContaining({ cause: 3, target: "WSUS Administration/Selfupdate" })]);
   });
 

@@ -11,9 +11,13 @@ export function usersGroup(...members: string[]): Record<string, LocalGroup> {
   return { "S-1-5-32-545": { name: "BUILTIN\\Users", sid: "S-1-5-32-545", members: members.map((m) => ({ name: m, sid: principal(m).sid })) } };
 }
 
-/** A compliant state for a spec (what the layout declares), to break one thing at a time. */
+/**
+ * A compliant state for a spec (what the layout declares), to break one thing at a time. The rule tests
+ * are written against the KB's own layout (kb920659, Configuration 1) unless they name another; the
+ * product default (auto) is tested in test/rules/detect.test.ts.
+ */
 export function healthy(input: SpecInput = {}) {
-  const spec = parseSpec({ computerName: "WSUS01", sharePoint: { expected: "no" }, ...input });
+  const spec = parseSpec({ computerName: "WSUS01", sharePoint: { expected: "no" }, profile: "kb920659", configuration: 1, ...input });
   const layout = resolveLayout(spec);
   const state: ObservedState = structuredClone(stateFromLayout(layout));
   if (!state.groups) state.groups = usersGroup("NT AUTHORITY\\Authenticated Users");
