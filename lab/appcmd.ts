@@ -19,7 +19,7 @@ import {
   type VdirInfo,
 } from "./appHost";
 import { type CommandResult, type LabContext, NL } from "./context";
-import { mkdirWindows, writeAtomic } from "./fs";
+import { mkdirWindows, writeAtomic, writeWindowsFile } from "./fs";
 import { attr, child, type XBuild, type XElement, XmlDoc, XmlParseError, render } from "./xml";
 
 /**
@@ -856,9 +856,11 @@ async function addBackup(ctx: LabContext, args: Args, ident: string | undefined,
   if (b.exists) err(`Failed to add duplicate collection element "${name}".`, EXIT_EXISTS);
   const src = await ctx.host(await ctx.sys(INETSRV_CONFIG_DIR));
   if (src.kind !== "dir") err(`Cannot find the configuration directory.`, EXIT_NOT_FOUND);
-  const dest = await mkdirWindows(ctx.dir, `${await ctx.sys(INETSRV_BACKUP_DIR)}\\${name}`);
+  const dest = `${await ctx.sys(INETSRV_BACKUP_DIR)}\\${name}`;
+  await mkdirWindows(ctx.dir, dest);
   for (const f of await fsp.readdir(src.hostPath, { withFileTypes: true })) {
-    if (f.isFile() && /\.config$/i.test(f.name)) await fsp.copyFile(path.join(src.hostPath, f.name), path.join(dest, f.name));
+    // each file whole (an atomic write): a backup cut short must not restore half a config later
+    if (f.isFile() && /\.config$/i.test(f.name)) await writeWindowsFile(ctx.dir, `${dest}\\${f.name}`, await fsp.readFile(path.join(src.hostPath, f.name)));
   }
   out.push(`BACKUP object "${name}" added`);
 }
@@ -884,11 +886,11 @@ async function restoreBackup(ctx: LabContext, args: Args, ident: string | undefi
   if (!name) err(`Must specify the BACKUP.NAME parameter.`, EXIT_BAD_PARAM);
   const b = await backupDir(ctx, name!);
   if (!b.exists) err(`Cannot find BACKUP object with identifier "${name}".`, EXIT_NOT_FOUND);
-  const dest = await ctx.host(await ctx.sys(INETSRV_CONFIG_DIR));
+  const dest = await ctx.sys(INETSRV_CONFIG_DIR);
   for (const f of await fsp.readdir(b.hostPath, { withFileTypes: true })) {
-    if (!f.isFile()) continue;
-    const existing = dest.kind === "dir" ? (await fsp.readdir(dest.hostPath)).find((x) => x.toLowerCase() === f.name.toLowerCase()) : undefined;
-    await writeAtomic(path.join(dest.hostPath, existing ?? f.name), await fsp.readFile(path.join(b.hostPath, f.name)));
+    // what add backup saves (.config files), not the temp file of a backup that was cut short
+    if (!f.isFile() || !/\.config$/i.test(f.name)) continue;
+    await writeWindowsFile(ctx.dir, `${dest}\\${f.name}`, await fsp.readFile(path.join(b.hostPath, f.name)));
   }
   out.push(`Restored configuration from backup "${name}"`);
 }

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { promises as fsp } from "node:fs";
 import * as path from "node:path";
 import type { HostLock } from "../core/agent/host";
+import { confineToLab, processAlive } from "./fs";
 
 /**
  * The lab's apply lock, for the TypeScript agent: what the named mutex `Global\wsus-iis` is to
@@ -18,14 +19,7 @@ function lockPath(dir: string): string {
   return path.join(path.resolve(dir), ".host", "apply.lock");
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+const alive = processAlive;
 
 async function holder(file: string): Promise<{ pid: number; token: string } | null> {
   try {
@@ -39,6 +33,7 @@ async function holder(file: string): Promise<{ pid: number; token: string } | nu
 export async function acquireApplyLock(dir: string, timeoutMs: number): Promise<HostLock | null> {
   const file = lockPath(dir);
   await fsp.mkdir(path.dirname(file), { recursive: true });
+  await confineToLab(dir, file); // a .host symlinked out of the lab is refused like every other lab path
   const token = randomBytes(8).toString("hex");
   const end = Date.now() + timeoutMs;
   let abandoned = false;

@@ -1,7 +1,7 @@
 import { promises as fsp } from "node:fs";
 import * as path from "node:path";
 import { type CommandResult, decodeText, type LabContext, NL } from "./context";
-import { compareNames, formatWindowsPath, mkdirWindows, parseWindowsPath, writeAtomic } from "./fs";
+import { compareNames, formatWindowsPath, mkdirWindows, parseWindowsPath, writeWindowsFile } from "./fs";
 
 /** cmd's `type` and `dir`, and the small tools `hostname` and `msiexec` (the lab's fake Selfupdate.msi). */
 
@@ -269,22 +269,17 @@ export async function msiexecCommand(ctx: LabContext, argv: string[]): Promise<C
       if (hh.kind === "file") await fsp.rm(hh.hostPath);
       continue;
     }
-    const parsed = parseWindowsPath(win);
-    const dirHost = await mkdirWindows(ctx.dir, formatWindowsPath({ drive: parsed.drive, segments: parsed.segments.slice(0, -1) }));
-    const existing = (await fsp.readdir(dirHost)).find((x) => x.toLowerCase() === parsed.segments[parsed.segments.length - 1].toLowerCase());
-    await writeAtomic(path.join(dirHost, existing ?? parsed.segments[parsed.segments.length - 1]), content);
+    await writeWindowsFile(ctx.dir, win, content);
   }
   if (log !== undefined) {
     const logPath = await ctx.abs(log);
-    const p = parseWindowsPath(logPath);
-    const dirHost = await mkdirWindows(ctx.dir, formatWindowsPath({ drive: p.drive, segments: p.segments.slice(0, -1) }));
     const lines = [
       `=== Verbose logging started: ${new Date().toISOString()}  Build type: SHIP UNICODE 5.00.10011.00  Calling process: C:\\Windows\\system32\\msiexec.exe ===`,
       `MSI (s) (lab): Product: ${manifest.productName} -- ${mode === "uninstall" ? "Removal" : "Installation"} completed successfully.`,
       `MSI (s) (lab): Windows Installer ${mode === "uninstall" ? "removed" : "installed"} the product. Product Name: ${manifest.productName}. Installation success or error status: 0.`,
       `=== Logging stopped: ${new Date().toISOString()} ===`,
     ];
-    await writeAtomic(path.join(dirHost, p.segments[p.segments.length - 1]), Buffer.from("\uFEFF" + lines.join("\r\n") + "\r\n", "utf16le"));
+    await writeWindowsFile(ctx.dir, logPath, Buffer.from("\uFEFF" + lines.join("\r\n") + "\r\n", "utf16le"));
   }
   return { stdout: "", stderr: "", exitCode: 0 };
 }

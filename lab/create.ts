@@ -1,4 +1,5 @@
 import { promises as fsp } from "node:fs";
+import * as path from "node:path";
 import { type Layout, resolveLayout } from "../core/model/layout";
 import { joinWindowsPath } from "../core/model/paths";
 import { parseSpec, type Spec, type SpecInput, SpecError } from "../core/model/spec";
@@ -58,7 +59,10 @@ export interface CreateLabOptions {
   breaks?: Break[];
   /** More of the desired state (install dir, ports, ssl …); configuration/profile/computerName above win. */
   spec?: SpecInput;
-  /** Overwrite a non-empty folder that is not a lab (a lab folder is always recreated). */
+  /**
+   * Recreate `dir` when it is already a lab (its contents are replaced). Without it, only a missing or
+   * empty folder is used; a non-empty folder that is not a lab is refused even with it.
+   */
   force?: boolean;
   /** Display language of the simulated Windows: account names and messages (lab/locale.ts; default en-US). */
   locale?: Locale;
@@ -310,20 +314,37 @@ function initialState(spec: Spec, layout: Layout, specInput: SpecInput, computer
   };
 }
 
-async function prepareDir(dir: string, force: boolean): Promise<void> {
-  let entries: string[] = [];
+/** The entries of `dir`, or null when it does not exist. */
+async function folderEntries(dir: string): Promise<string[] | null> {
+  let st;
   try {
-    const st = await fsp.stat(dir);
-    if (!st.isDirectory()) throw new LabError(`${dir} exists and is not a folder`);
-    entries = await fsp.readdir(dir);
-  } catch (e) {
-    if (e instanceof LabError) throw e;
+    st = await fsp.stat(dir);
+  } catch {
+    return null;
+  }
+  if (!st.isDirectory()) throw new LabError(`${dir} exists and is not a folder`);
+  return fsp.readdir(dir);
+}
+
+const NOT_A_LAB = `no lab.json with schema ${LAB_SCHEMA_ID}`;
+
+/**
+ * Make `dir` ready for a new lab. Nothing is lost by accident: a missing or empty folder is used as
+ * is; a non-empty one only with `force`, and only when it is a lab (whose own files are what gets
+ * replaced); a folder that is not a lab is never emptied, forced or not.
+ */
+async function prepareDir(dir: string, force: boolean): Promise<void> {
+  const entries = await folderEntries(dir);
+  if (entries === null) {
     await fsp.mkdir(dir, { recursive: true });
     return;
   }
   if (entries.length === 0) return;
-  if (!force && !(await isLab(dir))) throw new LabError(`${dir} is not empty and is not a lab (no lab.json); use --force to overwrite it`);
-  for (const e of entries) await fsp.rm(`${dir}/${e}`, { recursive: true, force: true });
+  const lab = await isLab(dir);
+  if (!lab && !force) throw new LabError(`${dir} is not empty and is not a lab (${NOT_A_LAB}); lab create never replaces it`);
+  if (!lab) throw new LabError(`${dir} is not a lab (${NOT_A_LAB}): --force replaces only a lab; empty the folder or choose another one`);
+  if (!force) throw new LabError(`${dir} is already a lab: use --force to recreate it (what was changed in it is lost)`);
+  for (const e of entries) await fsp.rm(path.join(dir, e), { recursive: true, force: true });
 }
 
 /** Build a lab in `dir`: healthy, then with the given breaks applied. */

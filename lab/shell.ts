@@ -4,7 +4,7 @@ import { appcmd } from "./appcmd";
 import { dirCommand, hostnameCommand, msiexecCommand, typeCommand } from "./builtins";
 import { CmdSyntaxError, commandLineToArgv, expandVariables, type Redirect, splitCommandLine } from "./cmdline";
 import { type CommandResult, LabContext, NL } from "./context";
-import { formatWindowsPath, kindOf, parentExists, parseWindowsPath, resolveHostPath, WindowsPathError, writeWindowsFile } from "./fs";
+import { confineToLab, formatWindowsPath, kindOf, OutsideLabError, parentExists, parseWindowsPath, resolveHostPath, WindowsPathError, writeWindowsFile } from "./fs";
 import { icacls } from "./icacls";
 import { net } from "./net";
 import { envOf, LabError, readLabState } from "./state";
@@ -60,6 +60,15 @@ export function toolStubText(windowsPath: string): string {
 }
 
 const BUILTINS = new Set(["type", "dir", "start", "ver", "cd", "chdir"]);
+
+/**
+ * A path that leads outside the lab folder (lab/fs.ts OutsideLabError) is one Windows would not let
+ * the session use: "Access is denied.", with ERROR_ACCESS_DENIED (5) as a program's exit code, or 1
+ * where cmd itself uses the file (a redirection, `type`, `dir`), as cmd sets its errorlevel.
+ */
+function accessDenied(exitCode: 1 | 5): CommandResult {
+  return { stdout: "", stderr: `Access is denied.${NL}`, exitCode };
+}
 
 function notRecognized(name: string): CommandResult {
   return { stdout: "", stderr: `'${name}' is not recognized as an internal or external command,${NL}operable program or batch file.${NL}`, exitCode: 9009 };
@@ -184,8 +193,10 @@ export class LabServer {
 async function labFault(dir: string, line: string): Promise<CommandResult | null> {
   const state = await readLabState(dir);
   if (state.trace) {
-    await fsp.mkdir(path.join(path.resolve(dir), ".host"), { recursive: true });
-    await fsp.appendFile(path.join(path.resolve(dir), ".host", "commands.log"), line + "\n");
+    const log = path.join(path.resolve(dir), ".host", "commands.log");
+    await confineToLab(dir, log);
+    await fsp.mkdir(path.dirname(log), { recursive: true });
+    await fsp.appendFile(log, line + "\n");
   }
   const f = state.faults;
   if (!f) return null;
@@ -250,24 +261,44 @@ async function runExpanded(ctx: LabContext, expanded: string): Promise<CommandRe
 
 type Sink = { kind: "out" } | { kind: "err" } | { kind: "nul" } | { kind: "file"; path: string; append: boolean };
 
-async function runRedirected(ctx: LabContext, text: string, redirects: Redirect[]): Promise<CommandResult> {
+const PATH_NOT_FOUND: CommandResult = { stdout: "", stderr: `The system cannot find the path specified.${NL}`, exitCode: 1 };
+
+/** The sinks of a command's redirections, or the error cmd gives when it cannot open one (then the command does not run). */
+async function openRedirects(ctx: LabContext, redirects: Redirect[]): Promise<Record<1 | 2, Sink> | CommandResult> {
   const sinks: Record<1 | 2, Sink> = { 1: { kind: "out" }, 2: { kind: "err" } };
-  for (const r of redirects) {
-    if (r.fd === 0) {
-      if (!/^nul:?$/i.test(r.target) && (await ctx.host(r.target)).kind !== "file") return { stdout: "", stderr: `The system cannot find the file specified.${NL}`, exitCode: 1 };
-      continue;
+  try {
+    for (const r of redirects) {
+      if (r.fd === 0) {
+        if (!/^nul:?$/i.test(r.target) && (await ctx.host(r.target)).kind !== "file") return { stdout: "", stderr: `The system cannot find the file specified.${NL}`, exitCode: 1 };
+        continue;
+      }
+      if (r.target === "&1" || r.target === "&2") sinks[r.fd] = sinks[r.target === "&1" ? 1 : 2];
+      else if (/^nul:?$/i.test(r.target)) sinks[r.fd] = { kind: "nul" };
+      else {
+        const p = await ctx.abs(r.target);
+        // cmd opens the file before it runs the command: a missing folder or a refused path stops it
+        if (!(await parentExists(ctx.dir, p))) return PATH_NOT_FOUND;
+        sinks[r.fd] = { kind: "file", path: p, append: r.append };
+      }
     }
-    if (r.target === "&1" || r.target === "&2") sinks[r.fd] = sinks[r.target === "&1" ? 1 : 2];
-    else if (/^nul:?$/i.test(r.target)) sinks[r.fd] = { kind: "nul" };
-    else sinks[r.fd] = { kind: "file", path: await ctx.abs(r.target), append: r.append };
+  } catch (e) {
+    if (e instanceof OutsideLabError) return accessDenied(1);
+    throw e;
   }
+  return sinks;
+}
+
+async function runRedirected(ctx: LabContext, text: string, redirects: Redirect[]): Promise<CommandResult> {
+  const sinks = await openRedirects(ctx, redirects);
+  if ("exitCode" in sinks) return sinks;
   let res: CommandResult;
   try {
     res = await runSimple(ctx, text);
   } catch (e) {
     // a path Win32 would not accept (a stray quote, `<>|?*`, no drive): ERROR_INVALID_NAME
-    if (!(e instanceof WindowsPathError)) throw e;
-    res = { stdout: "", stderr: `The filename, directory name, or volume label syntax is incorrect.${NL}`, exitCode: 123 };
+    if (e instanceof WindowsPathError) res = { stdout: "", stderr: `The filename, directory name, or volume label syntax is incorrect.${NL}`, exitCode: 123 };
+    else if (e instanceof OutsideLabError) res = accessDenied(5);
+    else throw e;
   }
   const out = { stdout: "", stderr: "" };
   const files = new Map<string, { text: string; append: boolean }>();
@@ -291,8 +322,9 @@ async function runRedirected(ctx: LabContext, text: string, redirects: Redirect[
       const h = await resolveHostPath(ctx.dir, p);
       const before = f.append && h.exists && (await kindOf(h.hostPath)) === "file" ? await fsp.readFile(h.hostPath, "utf8") : "";
       await writeWindowsFile(ctx.dir, p, before + f.text);
-    } catch {
-      return { stdout: out.stdout, stderr: out.stderr + `The system cannot find the path specified.${NL}`, exitCode: 1 };
+    } catch (e) {
+      const error = e instanceof OutsideLabError ? accessDenied(1) : PATH_NOT_FOUND;
+      return { stdout: out.stdout, stderr: out.stderr + error.stderr, exitCode: error.exitCode };
     }
   }
   return { stdout: out.stdout, stderr: out.stderr, exitCode: res.exitCode };
@@ -326,9 +358,9 @@ async function runSimple(ctx: LabContext, text: string): Promise<CommandResult> 
     if (m![2]) args = [m![2], ...args];
     switch (builtin) {
       case "type":
-        return typeCommand(ctx, args);
+        return cmdBuiltin(() => typeCommand(ctx, args));
       case "dir":
-        return dirCommand(ctx, args);
+        return cmdBuiltin(() => dirCommand(ctx, args));
       case "ver":
         return { stdout: `${NL}Microsoft Windows [Version 10.0.20348.2227]${NL}`, stderr: "", exitCode: 0 };
       case "cd":
@@ -346,6 +378,16 @@ async function runSimple(ctx: LabContext, text: string): Promise<CommandResult> 
   const tool = TOOLS[exe.tool];
   if (!tool) return notRecognized(name);
   return tool(ctx, args);
+}
+
+/** One of cmd's own commands: like cmd, it fails with errorlevel 1, a refused path included. */
+async function cmdBuiltin(run: () => Promise<CommandResult>): Promise<CommandResult> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof OutsideLabError) return accessDenied(1);
+    throw e;
+  }
 }
 
 /** `cmd /c LINE` (and /k, /s, /q, /d flags): runs LINE through the command processor again. */

@@ -2,7 +2,7 @@ import { promises as fsp } from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { canonicalOrder, inheritFrom, type LabAce } from "./acl";
-import { formatWindowsPath, kindOf, parseWindowsPath, resolveHostPath, writeAtomic } from "./fs";
+import { confineToLab, formatWindowsPath, kindOf, LabError, parseWindowsPath, removeStaleTempFilesOnce, resolveHostPath, writeAtomic } from "./fs";
 import { LOCALES, localAccountName, localeOf } from "./locale";
 
 /** `DIR/lab.json`: everything about the simulated server that is not a file on its drives. */
@@ -65,12 +65,8 @@ export const LabStateSchema = z.looseObject({
 
 export type LabState = z.infer<typeof LabStateSchema>;
 
-export class LabError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "LabError";
-  }
-}
+// defined next to the file layer, which raises it too (a path leading out of the lab)
+export { LabError };
 
 export function labJsonPath(dir: string): string {
   return path.join(dir, "lab.json");
@@ -78,6 +74,7 @@ export function labJsonPath(dir: string): string {
 
 export async function isLab(dir: string): Promise<boolean> {
   try {
+    await confineToLab(dir, labJsonPath(dir)); // a lab's lab.json is in the lab, not behind a symlink out of it
     const raw = JSON.parse(await fsp.readFile(labJsonPath(dir), "utf8"));
     return raw?.schema === LAB_SCHEMA_ID;
   } catch {
@@ -86,12 +83,15 @@ export async function isLab(dir: string): Promise<boolean> {
 }
 
 export async function readLabState(dir: string): Promise<LabState> {
+  await confineToLab(dir, labJsonPath(dir));
   let text: string;
   try {
     text = await fsp.readFile(labJsonPath(dir), "utf8");
   } catch {
     throw new LabError(`${dir} is not a lab (no lab.json); create one with \`wsus-iis lab create ${dir}\``);
   }
+  // opening a lab is when writes a killed process left half done are cleaned up (lab/fs.ts)
+  await removeStaleTempFilesOnce(dir);
   // Every emulated command reads lab.json; re-validating identical text is wasted work on big fleets.
   const cached = parsedCache.get(dir);
   if (cached && cached.text === text) return structuredClone(cached.state);
@@ -115,6 +115,7 @@ const PARSED_CACHE_MAX = 4096;
 const parsedCache = new Map<string, { text: string; state: LabState }>();
 
 export async function writeLabState(dir: string, state: LabState): Promise<void> {
+  await confineToLab(dir, labJsonPath(dir));
   await writeAtomic(labJsonPath(dir), JSON.stringify(state, null, 2) + "\n");
 }
 

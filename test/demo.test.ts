@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cli } from "./support/cli";
 
@@ -19,6 +22,16 @@ describe("the demo (npm start): break, detect, repair, prove over HTTP", () => {
     const profile = args.includes("kb920659") ? "kb920659" : "modern";
     const configuration = args.includes("1") ? 1 : 2;
     expect(r.stdout).toContain(`layout: profile ${profile}, Configuration ${configuration} (profile ${profile} detected: `);
+  });
+
+  it("--dir never empties a folder that is not a lab (exit 2, the user's file kept)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wsus-demo-dir-"));
+    writeFileSync(join(dir, "keep.txt"), "mine");
+    const r = cli(["demo", "--dir", dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--dir: .* is not a lab/);
+    expect(readFileSync(join(dir, "keep.txt"), "utf8")).toBe("mine");
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("bad options are named", () => {

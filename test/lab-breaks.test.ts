@@ -202,14 +202,33 @@ describe("break details", () => {
     expect(() => parseBreak("selfupdate")).toThrow(/unknown break "selfupdate": expected 1\.\.8/);
   });
 
-  it("refuses to overwrite a non-empty folder that is not a lab unless forced; recreates a lab", async () => {
+  it("never replaces a folder that is not a lab, even forced", async () => {
     const d = tempDir();
     writeFileSync(path.join(d, "precious.txt"), "keep me");
-    await expect(createLab(d, {})).rejects.toThrow(/not empty and is not a lab/);
+    await expect(createLab(d, {})).rejects.toThrow(LabError);
+    await expect(createLab(d, {})).rejects.toThrow(`${d} is not empty and is not a lab (no lab.json with schema wsus-iis/lab@1)`);
+    await expect(createLab(d, { force: true })).rejects.toThrow(`${d} is not a lab (no lab.json with schema wsus-iis/lab@1): --force replaces only a lab; empty the folder or choose another one`);
     expect(readFileSync(path.join(d, "precious.txt"), "utf8")).toBe("keep me");
-    await createLab(d, { force: true });
-    await createLab(d, { configuration: 2 }); // an existing lab is recreated without force
+    // a lab.json of something else does not make a lab
+    writeFileSync(path.join(d, "lab.json"), JSON.stringify({ schema: "someone-else@1" }));
+    await expect(createLab(d, { force: true })).rejects.toThrow(/is not a lab/);
+    expect(readFileSync(path.join(d, "precious.txt"), "utf8")).toBe("keep me");
+  });
+
+  it("recreates an existing lab only when forced; an empty or missing folder needs no force", async () => {
+    const d = tempDir();
+    await createLab(d, { configuration: 1 }); // empty (mkdtemp)
+    await createLab(path.join(d, "..", path.basename(d) + "-new", "lab"), {}); // missing, parents too
+    roots.push(path.join(d, "..", path.basename(d) + "-new"));
+    writeFileSync(path.join(d, "C", "notes.txt"), "the user's change");
+    await expect(createLab(d, { configuration: 2 })).rejects.toThrow(`${d} is already a lab: use --force to recreate it (what was changed in it is lost)`);
+    expect(readFileSync(path.join(d, "C", "notes.txt"), "utf8")).toBe("the user's change");
+    expect((await readLabState(d)).configuration).toBe(1);
+    await createLab(d, { configuration: 2, force: true });
     expect((await readLabState(d)).configuration).toBe(2);
+    writeFileSync(path.join(d, "..", path.basename(d) + "-file"), "x");
+    roots.push(path.join(d, "..", path.basename(d) + "-file"));
+    await expect(createLab(path.join(d, "..", path.basename(d) + "-file"), { force: true })).rejects.toThrow(/exists and is not a folder/);
   });
 
   it("honours spec details: custom computer name, ports, ssl", async () => {

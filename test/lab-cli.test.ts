@@ -79,13 +79,50 @@ describe("wsus-iis lab", () => {
     expect(r.err).toBe(`wsus-iis: ${message}\n`);
   });
 
-  it("create refuses a non-empty folder that is not a lab unless --force", async () => {
+  it("create refuses a non-empty folder; --force replaces only a lab", async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, "notes.txt"), "x");
-    const r = await cli("lab", "create", dir);
+    let r = await cli("lab", "create", dir);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/is not empty and is not a lab.*--force/);
-    expect((await cli("lab", "create", dir, "--force")).code).toBe(0);
+    expect(r.err).toBe(`wsus-iis: ${dir} is not empty and is not a lab (no lab.json with schema wsus-iis/lab@1); lab create never replaces it\n`);
+    err = "";
+    r = await cli("lab", "create", dir, "--force");
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`wsus-iis: ${dir} is not a lab (no lab.json with schema wsus-iis/lab@1): --force replaces only a lab; empty the folder or choose another one\n`);
+    expect(readFileSync(path.join(dir, "notes.txt"), "utf8")).toBe("x");
+
+    const labDir = tempDir();
+    expect((await cli("lab", "create", labDir, "--computer-name", "FIRST")).code).toBe(0);
+    err = "";
+    r = await cli("lab", "create", labDir, "--computer-name", "SECOND");
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`wsus-iis: ${labDir} is already a lab: use --force to recreate it (what was changed in it is lost)\n`);
+    expect((await readLabState(labDir)).computerName).toBe("FIRST");
+    expect((await cli("lab", "create", labDir, "--computer-name", "SECOND", "--force")).code).toBe(0);
+    expect((await readLabState(labDir)).computerName).toBe("SECOND");
+  });
+
+  it.each([
+    ["9", 'CAUSES: unknown break "9": expected 1..8, missing-vdir, windows-auth-anonymous, wrong-path or users-hardened'],
+    ["4,selfupdate", 'CAUSES: unknown break "selfupdate": expected 1..8, missing-vdir, windows-auth-anonymous, wrong-path or users-hardened'],
+    [",", 'CAUSES: expected at least one cause (1..8, missing-vdir, windows-auth-anonymous, wrong-path or users-hardened), got ","'],
+  ])("break DIR %j fails naming CAUSES (the argument), not --break", async (causes, message) => {
+    const dir = tempDir();
+    await cli("lab", "create", dir);
+    const config = path.join(dir, "C", "Windows", "System32", "inetsrv", "config", "applicationHost.config");
+    const before = readFileSync(config, "utf8");
+    err = "";
+    const r = await cli("lab", "break", dir, causes);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`wsus-iis: ${message}\n`);
+    expect(readFileSync(config, "utf8")).toBe(before); // nothing applied: every cause is checked first
+  });
+
+  it("break DIR CAUSES is what the help shows", async () => {
+    const program = new Command("wsus-iis").exitOverride();
+    register(program);
+    const breakCmd = program.commands.find((c) => c.name() === "lab")!.commands.find((c) => c.name() === "break")!;
+    expect(breakCmd.usage()).toBe("[options] <dir> <causes>");
   });
 
   it("exec prints the command's output and exits with its code", async () => {

@@ -8,6 +8,7 @@ import { probe } from "../../core/probe";
 import { renderText } from "../../core/report";
 import { isProblem } from "../../core/report/failOn";
 import { createLab, parseBreak, type Break } from "../../lab";
+import { LabError } from "../../lab/state";
 import { labAnonymousCanRead } from "../../lab/http/anonymousAcl";
 import { serveLab } from "../../lab/http/server";
 import { checkTarget, converge } from "../../ops/converge";
@@ -74,7 +75,14 @@ export function register(program: Command): void {
       const target = `lab:${dir}`;
       const server = await (async () => {
         header(1, `A WSUS server (Configuration ${configuration}, profile ${profile}), broken: ${breaks.join(", ")}`);
-        const info = await createLab(dir, { configuration, profile, breaks, force: !!opts.dir });
+        let info;
+        try {
+          info = await createLab(dir, { configuration, profile, breaks, force: !!opts.dir });
+        } catch (e) {
+          // demo has no --force: it recreates a lab in --dir, and never empties another folder
+          if (e instanceof LabError) throw new CliError(`--dir: ${e.message.replace(/: --force replaces only a lab.*$/, "")}; give an empty folder, a new one or an existing lab`);
+          throw e;
+        }
         say(`lab server ${info.computerName} in ${dir}`);
         return serveLab(dir, { portMap: { 80: 0, 8530: 0, 8531: 0, 443: 0 }, anonymousCanRead: labAnonymousCanRead });
       })();

@@ -8,7 +8,7 @@ import { powershellLaunch } from "../../lab/powershell/launcher";
 import { handle } from "../../core/agent/runner";
 import { LabAgentHost } from "../../lab/agentHost";
 import { ComputerName } from "../../core/model/names";
-import { applyBreak, BREAK_DESCRIPTIONS, type Break, createLab, parseBreak } from "../../lab/create";
+import { applyBreak, BREAK_DESCRIPTIONS, BREAKS, type Break, createLab, parseBreak } from "../../lab/create";
 import { collectEvidence } from "../../lab/evidence";
 import { quoteArg } from "../../lab/cmdline";
 import { consoleBytes, isLocale, LOCALES, type Locale } from "../../lab/locale";
@@ -45,18 +45,22 @@ function parseComputerName(v: string | undefined): string | undefined {
   return v;
 }
 
-function parseBreaks(values: string[] | undefined): Break[] {
+/** Breaks from comma-separated or repeated values; errors name `input`, the option or argument they came from. */
+function parseBreaks(values: string[] | undefined, input: "--break" | "CAUSES"): Break[] {
   const out: Break[] = [];
   for (const item of (values ?? []).flatMap((v) => v.split(","))) {
     if (item.trim() === "") continue;
     try {
       out.push(parseBreak(item));
     } catch (e) {
-      throw new CliError(`--break: ${(e as Error).message}`);
+      throw new CliError(`${input}: ${(e as Error).message}`);
     }
   }
   return out;
 }
+
+const NAMED_BREAKS = BREAKS.filter((b): b is Extract<Break, string> => typeof b === "string");
+const CAUSES_HELP = `1..8, ${NAMED_BREAKS.slice(0, -1).join(", ")} or ${NAMED_BREAKS[NAMED_BREAKS.length - 1]}`;
 
 function parseLocale(v: string | undefined): Locale | undefined {
   if (v === undefined) return undefined;
@@ -87,14 +91,14 @@ export function register(program: Command): void {
     .addOption(new Option("--profile <name>", "kb920659 (IUSR_<COMPUTERNAME>, WSUSAdmin) or modern (IUSR, ApiRemoting30; every supported Windows Server)").default("modern"))
     .option("--computer-name <name>", "NetBIOS name of the simulated server", "WSUS01")
     .option("--break <cause>", "break it: 1..8 (KB 920659 cause), missing-vdir, windows-auth-anonymous, wrong-path, users-hardened; comma-separated or repeated", collect)
-    .option("--force", "overwrite DIR even when it is a non-empty folder that is not a lab")
+    .option("--force", "recreate DIR when it is already a lab (what was changed in it is lost); a non-empty folder that is not a lab is never replaced")
     .addOption(new Option("--locale <locale>", `display language of the simulated Windows (account names, messages, OEM code page): ${LOCALES.join(", ")}`).default("en-US"))
     .addHelpText("after", `\nBreaks:\n${BREAK_HELP}\n\nExample: wsus-iis lab create ./lab --configuration 2 --profile modern --break 4`)
     .action(async (dir: string, opts: { configuration?: string; profile?: string; computerName?: string; break?: string[]; force?: boolean; locale?: string }) => {
       const configuration = parseConfiguration(opts.configuration);
       const profile = parseProfile(opts.profile);
       const computerName = parseComputerName(opts.computerName);
-      const breaks = parseBreaks(opts.break);
+      const breaks = parseBreaks(opts.break, "--break");
       const locale = parseLocale(opts.locale);
       const info = await labAction(() => createLab(dir, { configuration, profile, computerName, breaks, force: opts.force, locale }));
       const brokenText = breaks.length ? breaks.map((b) => `${b} (${BREAK_DESCRIPTIONS[String(b)]})`).join(", ") : "none (healthy)";
@@ -110,12 +114,13 @@ export function register(program: Command): void {
     });
 
   lab
-    .command("break <dir> <cause>")
-    .description("Apply a break (1..8, missing-vdir, windows-auth-anonymous, wrong-path, users-hardened; comma-separated) to an existing lab.")
+    .command("break <dir> <causes>")
+    .description("Apply breaks (CAUSES: 1..8, missing-vdir, windows-auth-anonymous, wrong-path, users-hardened; comma-separated) to an existing lab.")
     .addHelpText("after", `\nBreaks:\n${BREAK_HELP}`)
-    .action(async (dir: string, cause: string) => {
-      const breaks = parseBreaks([cause]);
-      if (breaks.length === 0) throw new CliError(`break: expected a cause, got "${cause}"`);
+    .action(async (dir: string, causes: string) => {
+      // every cause is checked before any is applied
+      const breaks = parseBreaks([causes], "CAUSES");
+      if (breaks.length === 0) throw new CliError(`CAUSES: expected at least one cause (${CAUSES_HELP}), got ${JSON.stringify(causes)}`);
       await labAction(async () => {
         for (const b of breaks) await applyBreak(dir, b);
       });
