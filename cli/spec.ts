@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { decodeDataFile } from "../core/text/decode";
-import { parse as parseYaml } from "yaml";
+import { isCollection, LineCounter, parseDocument, visit } from "yaml";
 import { parseSpec, SpecError, type Spec } from "../core/model/spec";
 import { CliError } from "./errors";
 
@@ -20,10 +20,51 @@ export function readDataFile(file: string, what: string): unknown {
   } catch (e) {
     throw new CliError(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  return parseDataText(text, file, what);
+}
+
+/** JSON, or YAML when the file name ends in .yaml / .yml; `what file` is not valid …: one line, never a stack trace. */
+export function parseDataText(text: string, file: string, what: string): unknown {
+  if (/\.ya?ml$/i.test(file)) return parseYamlStrict(text, `${what} ${file}`);
   try {
-    return /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
-    throw new CliError(`${what} ${file} is not valid ${/\.ya?ml$/i.test(file) ? "YAML" : "JSON"}: ${(e as Error).message.split("\n")[0]}`);
+    throw new CliError(`${what} ${file} is not valid JSON: ${(e as Error).message.split("\n")[0]}`);
+  }
+}
+
+/**
+ * YAML where every warning is an error: the `yaml` package only warns about an unknown tag (`!!foo 1`
+ * becomes the string "1"), an unsupported %YAML version or a map used as a key, prints the warning as
+ * a multi-line Node process warning, and goes on with a guess. A spec must not be a guess, so the first
+ * error or warning becomes one line naming the file, line and column.
+ */
+function parseYamlStrict(text: string, where: string): unknown {
+  const lines = new LineCounter();
+  // prettyErrors off: the messages stay one line (the pretty form appends the source line and a caret);
+  // logLevel "error": nothing goes to process.emitWarning, every warning is read from doc.warnings here.
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter: lines, logLevel: "error" });
+  const at = (offset: number) => {
+    const { line, col } = lines.linePos(Math.max(0, offset));
+    return `line ${line}, column ${col}`;
+  };
+  const fail = (offset: number, message: string): never => {
+    throw new CliError(`${where} is not valid YAML at ${at(offset)}: ${message.split("\n")[0]}`);
+  };
+  const first = [...doc.errors, ...doc.warnings].sort((a, b) => a.pos[0] - b.pos[0])[0];
+  // (the package's own words for a second document advise an API call: say what is wrong instead)
+  if (first) fail(first.pos[0], first.code === "MULTIPLE_DOCS" ? "a second document (after ---); expected one" : first.message);
+  // A map or list as a key (`? [a, b]`) has no plain-object form: the package would stringify it with a warning.
+  visit(doc, {
+    Pair(_, pair) {
+      if (isCollection(pair.key)) fail(pair.key.range?.[0] ?? 0, "a map or list as a key");
+    },
+  });
+  try {
+    return doc.toJS();
+  } catch (e) {
+    // e.g. "Excessive alias count indicates a resource exhaustion attack" (maxAliasCount)
+    throw new CliError(`${where} is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
   }
 }
 
@@ -55,10 +96,21 @@ export function parseSpecInput(input: unknown, where: string, name: (path: strin
 
 /** The spec from --config plus the command-line overrides; bad values are named, never a stack trace. */
 export function loadSpec(opts: SpecOptions): Spec {
-  return parseSpecInput(specInputOf(opts), opts.config ? ` (config ${opts.config} and options)` : "");
+  return parseSpecInput(specInputOf(opts), opts.config ? ` (config ${opts.config} and options)` : "", fieldNamer(opts));
 }
 
-/** Name fields the way the user typed them: CLI options as flags, the rest as config paths. */
+const FLAGS = { configuration: "--configuration", profile: "--profile", computerName: "--computer-name" } as const;
+
+/** Name fields the way the user typed them: the option when it was given on the command line, else the config path. */
+export function fieldNamer(opts: SpecOptions): (path: string) => string {
+  return (path) => {
+    const flag = (FLAGS as Record<string, string>)[path];
+    return flag && opts[path as keyof typeof FLAGS] !== undefined ? `${path} (${flag})` : path;
+  };
+}
+
+/** Without the options at hand: every one of these fields might have come from its flag. */
 function flagFor(path: string): string {
-  return { configuration: "configuration (--configuration)", profile: "profile (--profile)", computerName: "computerName (--computer-name)" }[path] ?? path;
+  const flag = (FLAGS as Record<string, string>)[path];
+  return flag ? `${path} (${flag})` : path;
 }

@@ -7,6 +7,8 @@ import { stateFromEvidence } from "../core/state/fromEvidence";
 import type { Evidence } from "../core/evidence/schema";
 import type { Transport } from "../transports/transport";
 import { judge, type LayoutChoice } from "../core/check";
+import { EvidenceError } from "../core/evidence/errors";
+import { detect } from "../core/model/detect";
 import { applyParams, backupName, collectParams } from "./params";
 
 export interface CheckResult {
@@ -17,6 +19,29 @@ export interface CheckResult {
   configHash: string;
   /** The server's latest applies, newest first (an interrupted one, or one nobody received the answer of). */
   journal: JournalEntry[];
+  /**
+   * The server answered, but its applicationHost.config could not be read (not well-formed XML …): the
+   * parser's message. The report then holds one `config-readable` failure and nothing is planned.
+   */
+  unreadable: string | null;
+}
+
+/** The report of a server whose applicationHost.config does not parse: one failure naming the parser's message. */
+function unreadableReport(message: string): Report {
+  return {
+    compliant: false,
+    findings: [
+      {
+        rule: "config-readable",
+        cause: null,
+        severity: "error",
+        status: "fail",
+        target: "applicationHost.config",
+        message: `the server answered, but its applicationHost.config cannot be read: ${message}`,
+        remediation: "repair the file (IIS keeps automatic backups in %SystemDrive%\\inetpub\\history) or restore it with appcmd restore backup, then run again",
+      },
+    ],
+  };
 }
 
 /**
@@ -39,13 +64,32 @@ export async function checkTarget(transport: Transport, spec: Spec): Promise<Che
   const layout = resolveLayout(spec);
   const res = await transport.request({ op: "collect", params: collectParams(layout) });
   if (res.op !== "collect") throw new Error("agent answered a collect with " + res.op);
-  const judged = judge(spec, stateFromEvidence(res.evidence));
-  return { ...judged, evidence: res.evidence, configHash: res.configHash, journal: res.journal };
+  let judged: ReturnType<typeof judge>;
+  try {
+    judged = judge(spec, stateFromEvidence(res.evidence));
+  } catch (e) {
+    // a reachable server with a corrupt config is a result of its own, not "unreachable"
+    if (!(e instanceof EvidenceError)) throw e;
+    const d = detect(spec, null);
+    return {
+      report: unreadableReport(e.message),
+      layout: { profile: d.profile, configuration: d.configuration, reasons: ["not detected: the server's applicationHost.config could not be read"] },
+      evidence: res.evidence,
+      configHash: res.configHash,
+      journal: res.journal,
+      unreadable: e.message,
+    };
+  }
+  return { ...judged, evidence: res.evidence, configHash: res.configHash, journal: res.journal, unreadable: null };
 }
 
 /** Plan from a live read (one round trip). */
 export async function planTarget(transport: Transport, spec: Spec): Promise<CheckResult & { plan: Plan }> {
   const checked = await checkTarget(transport, spec);
+  if (checked.unreadable !== null) {
+    const none: Plan = { steps: [], manual: [{ rule: "config-readable", cause: null, text: checked.report.findings[0].remediation }], unresolved: checked.report.findings, touches: [], refused: [] };
+    return { ...checked, plan: none };
+  }
   const state = stateFromEvidence(checked.evidence);
   return { ...checked, plan: makePlan(spec, state) };
 }
@@ -57,8 +101,11 @@ export interface ConvergeResult {
   plan: Plan;
   apply: ApplyResponse | null;
   after: Report;
-  /** applied, nothing-to-do, refused-drift, rolled-back, rollback-failed */
-  status: "nothing-to-do" | ApplyResponse["status"];
+  /**
+   * applied, nothing-to-do, refused-drift, rolled-back, rollback-failed; refused-unsafe: the plan failed
+   * its safety checks (plan.refused says why) and nothing was sent.
+   */
+  status: "nothing-to-do" | "refused-unsafe" | "config-unreadable" | ApplyResponse["status"];
   roundTrips: number;
   configHash: string;
   /** The server's applies before this one, as the read found them (newest first). */
@@ -69,14 +116,29 @@ export interface ConvergeResult {
  * Converge a server: read (1 round trip), plan, and when there is anything to do, apply under the
  * read's config hash with backup and rollback, reading back in the same trip (2 round trips).
  */
-export async function converge(transport: Transport, spec: Spec, opts: { backupName?: string } = {}): Promise<ConvergeResult> {
-  const start = transport.roundTrips;
+export async function converge(
+  transport: Transport,
+  spec: Spec,
+  opts: {
+    backupName?: string;
+    /**
+     * Apply exactly this plan, made from this read (what a person was shown and approved), instead of
+     * reading again: the apply carries the read's config hash, so a server that changed in between is
+     * `refused-drift` and nothing is re-planned behind the person's back.
+     */
+    read?: CheckResult & { plan: Plan };
+    /** How long the agent waits for another apply on the same server (its named mutex / the lab's lock). */
+    lockTimeoutMs?: number;
+  } = {},
+): Promise<ConvergeResult> {
+  const start = transport.roundTrips - (opts.read ? 1 : 0);
   const layout = resolveLayout(spec);
-  const read = await planTarget(transport, spec);
+  const read = opts.read ?? (await planTarget(transport, spec));
   if (read.plan.steps.length === 0) {
-    return { layout: read.layout, before: read.report, plan: read.plan, apply: null, after: read.report, status: "nothing-to-do", roundTrips: transport.roundTrips - start, configHash: read.configHash, journal: read.journal };
+    const status = read.unreadable !== null ? "config-unreadable" : read.plan.refused.length ? "refused-unsafe" : "nothing-to-do";
+    return { layout: read.layout, before: read.report, plan: read.plan, apply: null, after: read.report, status, roundTrips: transport.roundTrips - start, configHash: read.configHash, journal: read.journal };
   }
-  const res = await transport.request({ op: "apply", params: applyParams(read.plan, read.configHash, layout, opts.backupName ?? backupName()) });
+  const res = await transport.request({ op: "apply", params: applyParams(read.plan, read.configHash, layout, opts.backupName ?? backupName(), opts.lockTimeoutMs) });
   if (res.op !== "apply") throw new Error("agent answered an apply with " + res.op);
   // judged against the layout the plan was made for (a repair does not change which WSUS this is)
   const afterState = stateFromEvidence(res.evidence);

@@ -38,9 +38,7 @@ import {
   addLoopbackAddress,
   declarationOf,
   failures,
-  resetWindowsAuthVdir,
   violationText,
-  windowsAuthOnClientEndpoint,
 } from "../core/policyInputs/declaration";
 import { RULES, ruleById } from "../core/rules";
 import type { Finding } from "../core/rules/finding";
@@ -280,12 +278,13 @@ export const selfUpdateClientPortPolicy = rulePolicy({
   },
 });
 
+// (A spec naming SelfUpdate or another anonymous WSUS vdir as windowsAuthVdir no longer parses: it is a
+// wsus-spec-valid violation, core/model/spec.ts. What is left to remediate here is the building block.)
 export const selfUpdateAnonymousPolicy = rulePolicy({
   rule: rule("selfupdate-anonymous"),
   enforcementLevel: "mandatory",
   blocks: ["vdir"],
-  remediationSteps: "Remove spec.windowsAuthVdir when it names SelfUpdate (the profile's default Windows-auth vdir is used); set auth.anonymous = true on a SelfUpdate VirtualDirectory.",
-  remediateSpec: (spec) => resetWindowsAuthVdir(spec, "selfupdate"),
+  remediationSteps: "Set auth.anonymous = true on a SelfUpdate VirtualDirectory.",
   remediateBlock: (block, props) =>
     block === "vdir" && typeof props.name === "string" && isSelfUpdateName(props.name) && (props.auth as { anonymous?: boolean } | undefined)?.anonymous === false
       ? vdirAuth(props, { anonymous: true })
@@ -312,14 +311,7 @@ export const layoutWindowsAuthPolicy = rulePolicy({
   rule: rule("layout-windows-auth"),
   enforcementLevel: "mandatory",
   blocks: ["vdir"],
-  extra: (d) => {
-    const endpoint = windowsAuthOnClientEndpoint(d);
-    return endpoint
-      ? [`spec.windowsAuthVdir names ${endpoint}, a WSUS client endpoint that must stay anonymous; the Windows-auth vdir is ${d.spec.profile === "modern" ? "ApiRemoting30" : "WSUSAdmin"} (or a custom console vdir)`]
-      : [];
-  },
-  remediationSteps: "Remove spec.windowsAuthVdir when it names a WSUS client endpoint; on the Windows-auth VirtualDirectory set auth { anonymous: false, windows: true }.",
-  remediateSpec: (spec) => resetWindowsAuthVdir(spec, "other-endpoints"),
+  remediationSteps: "On the Windows-auth VirtualDirectory set auth { anonymous: false, windows: true }.",
   remediateBlock: (block, props, config) => {
     if (block !== "vdir" || typeof props.name !== "string" || !isWindowsAuthVdir(props.name, config)) return undefined;
     const auth = (props.auth ?? {}) as { anonymous?: boolean; windows?: boolean };

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { ApplyParams } from "../core/agent/protocol";
 import type { LayoutChoice } from "../core/check";
+import { sshFilePath, SshOptionError } from "../transports/ssh";
 import { resolveLayout } from "../core/model/layout";
 import { describeIssues, SpecSchema, type Spec, type SpecInput } from "../core/model/spec";
 import { plan as makePlan } from "../core/plan/planner";
@@ -187,7 +188,19 @@ export function validateInputs(raw: unknown): CheckFailure[] {
 
   if (news.credentials !== undefined && !containsUnknown(news.credentials)) {
     const r = CredentialsSchema.safeParse(news.credentials);
-    if (!r.success) {
+    if (r.success) {
+      // the same path checks as the CLI (transports/ssh.ts): refused here, at check, not mid-operation
+      for (const [key, option] of [["sshIdentity", "identityFile"], ["knownHostsFile", "knownHostsFile"]] as const) {
+        const v = r.data[key];
+        if (v === undefined) continue;
+        try {
+          sshFilePath(option, v);
+        } catch (e) {
+          if (!(e instanceof SshOptionError)) throw e;
+          failures.push({ property: "credentials", reason: `credentials.${key}: ${e.detail}` });
+        }
+      }
+    } else {
       // Never echo credential values: name the field and what was expected only.
       for (const i of r.error.issues) {
         const path = ["credentials", ...i.path.map(String)].join(".");
@@ -347,6 +360,9 @@ async function convergeTo(raw: unknown, previous: Record<string, unknown> | unde
   const rec = recording(transportFor(p, p.target));
   const r = await converge(rec.transport, p.spec);
   const where = p.target;
+  if (r.status === "refused-unsafe") {
+    fail(`${where}: the repair plan was refused, nothing was changed: ${r.plan.refused.join("; ")}`, raw);
+  }
   if (r.status === "refused-drift") {
     fail(`${where}: apply refused: applicationHost.config changed between the read and the apply (someone else is editing IIS); nothing was changed, run the update again`, raw);
   }

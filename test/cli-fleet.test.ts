@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLab } from "../lab/create";
+import { parseTarget, serverIdentity } from "../transports/target";
 import { cli } from "./support/cli";
 
 /** A mixed fleet: each --targets entry may carry its own spec fields (configuration, profile …). */
@@ -67,5 +68,33 @@ describe("fleet targets file with per-server spec fields", () => {
     const r = cli(["check", "--targets", f]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`--targets ${f}[0]: expected a target string or an object with a "target" field`);
+  });
+});
+
+// Issue 11, item 3: `apply --target lab:D --target lab:D/` ran two applies on one server, whose rollback
+// and changes undid each other. Targets are deduplicated by the server they reach.
+describe("one writer per server: targets deduplicated by identity", () => {
+  it("lab:D, lab:D/ and lab:./D are one server: one apply; ssh hosts by host and port", async () => {
+    const d = join(dir, "dedupe");
+    await createLab(d, { configuration: 1, profile: "kb920659", breaks: [4, 5] });
+    const rel = relative(process.cwd(), d);
+    const r = cli(["apply", "--yes", "--target", `lab:${d}`, "--target", `lab:${d}/`, "--target", `lab:${rel}`, "--format", "json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ status: "applied", compliant: true }); // one server: a single result, not { servers }
+    expect(r.stderr).toContain(`note: lab:${d}/ is the same server as lab:${d}: worked on once`);
+    // the same server with different spec fields is bad input, before anything is touched
+    const f = join(dir, "conflict.yaml");
+    writeFileSync(f, `- target: lab:${d}\n  configuration: 1\n- target: lab:${d}/\n  configuration: 2\n`);
+    const c = cli(["check", "--targets", f]);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/lab:.*dedupe\/ is the same server as lab:.*dedupe .* with other spec fields/);
+  });
+
+  it("serverIdentity: ssh by lower-cased host and port, the default port filled in", () => {
+    const id = (t: string) => serverIdentity(parseTarget(t));
+    expect(id("ssh://admin@WSUS01")).toBe(id("ssh://other@wsus01:22"));
+    expect(id("ssh://wsus01:2222")).not.toBe(id("ssh://wsus01"));
+    expect(id("local")).toBe("local");
   });
 });

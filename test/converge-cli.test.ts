@@ -7,6 +7,7 @@ import { collectParams } from "../ops/params";
 import { resolveLayout } from "../core/model/layout";
 import { parseSpec } from "../core/model/spec";
 import { brokenLab, configBytes, removeTempDirs, runCli, tempDir } from "./helpers/converge";
+import { applyBreak } from "../lab/create";
 
 /**
  * `wsus-iis plan / apply / check --target lab:DIR` as a user runs them: the real entry point
@@ -198,5 +199,60 @@ describe("wsus-iis lab agent DIR (the ssh forced command, TypeScript agent)", ()
     const r = await cli(["lab", "agent", await tempDir()], { input: collect() });
     expect(r.code).toBe(1);
     expect(() => decodeAnswer(r.out)).toThrow(/is not a lab folder \(no lab\.json\)/);
+  });
+});
+
+/**
+ * Issue 11, item 2: apply what was shown. Interactive `apply` shows each server's plan; after the answer
+ * exactly those steps go, with the config hash of the read they came from. The CLI runs under a pseudo
+ * terminal (util-linux `script`), as a person would run it.
+ */
+describe("interactive apply sends the plan it showed", () => {
+  async function interactive(dir: string, between: () => Promise<void>): Promise<{ code: number | null; out: string }> {
+    const { spawn } = await import("node:child_process");
+    const bin = path.join(__dirname, "..", "bin", "wsus-iis.js");
+    const child = spawn("script", ["-qec", `${process.execPath} ${bin} apply --target lab:${dir} --no-progress`, "/dev/null"], {
+      env: { ...process.env, NO_COLOR: "1" },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let out = "";
+    let asked = false;
+    const done = new Promise<number | null>((resolve) => child.on("close", resolve));
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString("utf8");
+      if (!asked && out.includes("Apply to 1 server(s)? [y/N]")) {
+        asked = true;
+        void between().then(() => child.stdin.write("y\n"));
+      }
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    const code = await done;
+    clearTimeout(timer);
+    return { code, out: out.replace(/\r/g, "") };
+  }
+
+  it("the server changed between the preview and the answer: refused-drift, nothing changed, exit 3, a hint to re-run", { timeout: 120_000 }, async () => {
+    const dir = await brokenLab({ configuration: 1, profile: "kb920659" }, [4], { decorate: false });
+    let changed: Buffer = Buffer.alloc(0);
+    const r = await interactive(dir, async () => {
+      // someone breaks something else while the person reads the plan
+      await applyBreak(dir, 5);
+      changed = await configBytes(dir);
+    });
+    expect(r.out).toContain("1 step(s)");
+    expect(r.code).toBe(3);
+    expect(r.out).toContain("refused-drift");
+    expect(r.out).toContain("the server changed since its plan was read; nothing was changed: run apply again to see the new plan");
+    // the longer plan the server now needs was not run behind the person's back
+    expect((await configBytes(dir)).equals(changed)).toBe(true);
+  });
+
+  it("nothing changed in between: exactly the shown steps run", { timeout: 120_000 }, async () => {
+    const dir = await brokenLab({ configuration: 1, profile: "kb920659" }, [4, 5], { decorate: false });
+    const r = await interactive(dir, async () => undefined);
+    expect(r.code).toBe(0);
+    const shown = [...r.out.matchAll(/^\s+\d+\. \[[^\]]+\] (.+)$/gm)].map((m) => m[1]);
+    expect(shown).toHaveLength(2);
+    expect(r.out).toMatch(/applied\s+2 step\(s\), 2 round trip\(s\), compliant/);
   });
 });

@@ -218,3 +218,24 @@ describe("msiexec exiting 3010 (success, reboot required)", () => {
     expect(JSON.parse(cli.out).notes).toContain("a step exited 3010 (Windows Installer: done, restart required): restart the server when convenient");
   });
 });
+
+// Issue 11, item 3: a second writer waits up to --lock-timeout, then is refused; it never interleaves.
+describe("--lock-timeout", () => {
+  it("a second apply that cannot get the server's apply lock in time is refused-busy (exit 3) and changes nothing", async () => {
+    const dir = await brokenLab({ configuration: 1, profile: "kb920659" }, [4, 5, 6], { decorate: false });
+    const labJson = `${dir}/lab.json`;
+    const state = JSON.parse(await fsp.readFile(labJson, "utf8"));
+    // every command of the first apply is slow: it holds the lock for a few seconds
+    await fsp.writeFile(labJson, JSON.stringify({ ...state, faults: { delayMs: 700, fail: [], editConfigBefore: [] } }, null, 2));
+    const spec = specFor({ configuration: 1, profile: "kb920659" });
+    const first = converge(new LabTransport(dir), spec);
+    await new Promise((r) => setTimeout(r, 300));
+    const second = await runCli(["apply", "--yes", "--target", `lab:${dir}`, "--configuration", "1", "--profile", "kb920659", "--lock-timeout", "0", "--format", "json"]);
+    expect(second.code, second.err).toBe(3);
+    expect(JSON.parse(second.out).status).toBe("refused-busy");
+    expect((await first).status).toBe("applied");
+    const bad = await runCli(["apply", "--yes", "--target", `lab:${dir}`, "--lock-timeout", "soon"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--lock-timeout: expected 0..86400000 milliseconds, got "soon"');
+  }, 60_000);
+});

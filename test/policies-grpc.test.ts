@@ -112,26 +112,23 @@ describe("policy pack over gRPC (real run-policy-pack)", () => {
     drifted.add("wsus02-server");
     const resources = await program([
       ...LAB,
-      // Same server as wsus01, Windows auth on SelfUpdate, bound to one address without 127.0.0.1.
-      { name: "wsus03", target: "lab:.lab/wsus01/", overrides: { windowsAuthVdir: "SelfUpdate", bindings: { mode: "addresses", addresses: ["10.0.0.5"] } } },
+      // Same server as wsus01, bound to one address without 127.0.0.1.
+      { name: "wsus03", target: "lab:.lab/wsus01/", overrides: { bindings: { mode: "addresses", addresses: ["10.0.0.5"] } } },
     ]);
     const diags = await analyzeAll(resources);
     // Only the wsus03 layout has diagnostics (Analyze leaves the URN to the engine: it is the analysed resource).
     const perResource = await Promise.all(resources.map(async (r) => [r.name, (await analyzer.analyze(asAnalyzed(r))).diagnostics.length] as const));
-    expect(perResource.filter(([, n]) => n > 0)).toEqual([["wsus03", 3]]);
+    expect(perResource.filter(([, n]) => n > 0)).toEqual([["wsus03", 2]]);
     expect(diags.map((d) => [d.policyName, d.enforcementLevel])).toEqual([
-      ["selfupdate-anonymous", "mandatory"],
       ["default-site-loopback", "mandatory"],
       ["default-site-loopback", "mandatory"],
     ]);
-    expect(diags[0].message).toBe(
-      "Anonymous authentication is enabled on the SelfUpdate virtual directory (effective setting, applicationHost.config <location>). (KB 920659 cause 4)\nanonymous authentication is off on WSUS Administration/Selfupdate",
-    );
+    // (auto declares a default WSUS 4+ install: the binding policy is the WSUS site's, on 8530)
+    expect(diags[0].message).toMatch(/\nWSUS Administration is bound on port 8530 only to specific addresses \(10\.0\.0\.5:8530:\) without 127\.0\.0\.1$/);
     // The server and the building blocks under the layout are judged through the layout.
     const server = resources.find((r) => r.name === "wsus03-server")!;
-    expect((await analyzer.analyze(asAnalyzed(server))).notApplicable).toContainEqual({ policyName: "selfupdate-anonymous", reason: "judged on its WsusIisLayout (same spec)" });
+    expect((await analyzer.analyze(asAnalyzed(server))).notApplicable).toContainEqual({ policyName: "default-site-loopback", reason: "judged on its WsusIisLayout (same spec)" });
     const su = resources.find((r) => r.type === T.vdir && String(r.inputs.name).toLowerCase() === "selfupdate" && r.name.startsWith("wsus03"))!;
-    expect(su.inputs.auth).toEqual({ anonymous: false, windows: true });
     expect((await analyzer.analyze(asAnalyzed(su))).notApplicable).toContainEqual({ policyName: "selfupdate-anonymous", reason: "part of a WsusIisLayout, which is judged as a whole" });
 
     const stack = await analyzer.analyzeStack(resources.map(asStack));
@@ -150,32 +147,32 @@ describe("policy pack over gRPC (real run-policy-pack)", () => {
   });
 
   it("enforcement levels from config: advisory, disabled, remediate (reported as mandatory at Analyze)", async () => {
-    const resources = await program([{ name: "lvl", target: "local", overrides: { windowsAuthVdir: "SelfUpdate" } }]);
+    const resources = await program([{ name: "lvl", target: "local", overrides: { bindings: { mode: "addresses", addresses: ["10.0.0.5"] } } }]);
     const lvlLayout = resources.find((r) => r.type === T.layout)!;
-    const levelOf = async () => (await analyzer.analyze(asAnalyzed(lvlLayout))).diagnostics.map((d) => `${d.policyName}:${d.enforcementLevel}`);
+    const levelOf = async () => [...new Set((await analyzer.analyze(asAnalyzed(lvlLayout))).diagnostics.map((d) => `${d.policyName}:${d.enforcementLevel}`))];
 
-    expect(await levelOf()).toEqual(["selfupdate-anonymous:mandatory"]);
-    await analyzer.configure({ "selfupdate-anonymous": { enforcementLevel: "advisory" } });
-    expect(await levelOf()).toEqual(["selfupdate-anonymous:advisory"]);
-    await analyzer.configure({ "selfupdate-anonymous": { enforcementLevel: "disabled" } });
+    expect(await levelOf()).toEqual(["default-site-loopback:mandatory"]);
+    await analyzer.configure({ "default-site-loopback": { enforcementLevel: "advisory" } });
+    expect(await levelOf()).toEqual(["default-site-loopback:advisory"]);
+    await analyzer.configure({ "default-site-loopback": { enforcementLevel: "disabled" } });
     expect(await levelOf()).toEqual([]);
-    await analyzer.configure({ "selfupdate-anonymous": { enforcementLevel: "remediate" } });
-    expect(await levelOf()).toEqual(["selfupdate-anonymous:mandatory"]);
+    await analyzer.configure({ "default-site-loopback": { enforcementLevel: "remediate" } });
+    expect(await levelOf()).toEqual(["default-site-loopback:mandatory"]);
     await analyzer.configure({});
   });
 
-  it("Remediate: the server's spec loses windowsAuthVdir=SelfUpdate; __provider and secret credentials are kept", async () => {
-    await program([{ name: "rem", target: "ssh://admin@wsus-rem", credentials: { sshIdentity: "/keys/rem" }, overrides: { windowsAuthVdir: "SelfUpdate" } }]);
+  it("Remediate: the server's spec gets 127.0.0.1 added to its binding addresses; __provider and secret credentials are kept", async () => {
+    await program([{ name: "rem", target: "ssh://admin@wsus-rem", credentials: { sshIdentity: "/keys/rem" }, overrides: { bindings: { mode: "addresses", addresses: ["10.0.0.5"] } } }]);
     const server = records.find((r) => r.name === "rem-server")!;
     // Only policies at level `remediate` run.
     expect((await analyzer.remediate(asAnalyzed(server))).remediations).toEqual([]);
-    await analyzer.configure({ "selfupdate-anonymous": { enforcementLevel: "remediate" } });
+    await analyzer.configure({ "default-site-loopback": { enforcementLevel: "remediate" } });
     const { remediations } = await analyzer.remediate(asAnalyzed(server));
     expect(remediations).toHaveLength(1);
-    expect(remediations[0].policyName).toBe("selfupdate-anonymous");
+    expect(remediations[0].policyName).toBe("default-site-loopback");
     const props = remediations[0].properties!;
     // a stack entry without configuration and profile: both auto (read from the server before a repair)
-    expect(props.spec).toEqual({ configuration: "auto", profile: "auto" });
+    expect(props.spec).toEqual({ configuration: "auto", profile: "auto", bindings: { mode: "addresses", addresses: ["10.0.0.5", "127.0.0.1"] } });
     expect(props.__provider).toBe(server.wire.__provider);
     expect(props.credentials).toEqual({ [SIG_KEY]: SECRET_SIG, value: { sshIdentity: "/keys/rem" } });
     // The remediated inputs pass (on the layout, which carries the same spec).

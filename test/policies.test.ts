@@ -82,18 +82,19 @@ describe("resource policies on WsusIisLayout / WsusIisServer (the declared spec)
     expect((await validateResource(P.selfUpdateClientPortPolicy, { ...on8080, config: { allowedClientPorts: [80, 8080] } })).violations).toEqual([]);
   });
 
-  it("selfupdate-anonymous (cause 4): the Windows-auth vdir set to SelfUpdate; remediation resets it to the profile default", async () => {
-    const bad = layout({ ...presets.configuration2({ profile: "kb920659" }), windowsAuthVdir: "SelfUpdate" });
-    expect((await validateResource(P.selfUpdateAnonymousPolicy, bad)).violations).toEqual([
-      "anonymous authentication is off on Default Web Site/SelfUpdate",
-      "anonymous authentication is off on WSUS Administration/SelfUpdate",
-    ]);
-    const fixed = await remediate(P.selfUpdateAnonymousPolicy, bad);
-    expect(fixed).toEqual({ target: "lab:./.lab/wsus01", spec: presets.configuration2({ profile: "kb920659" }) });
-    expect((await validateResource(P.selfUpdateAnonymousPolicy, { ...bad, props: fixed! })).violations).toEqual([]);
-    // Nothing to remediate on a compliant spec, or for a custom console vdir.
-    expect(await remediate(P.selfUpdateAnonymousPolicy, layout(presets.configuration1()))).toBeUndefined();
+  // Issue 11, item 4: an anonymous WSUS vdir named as the Windows-auth vdir is no longer a spec at all.
+  it("a spec naming SelfUpdate (or any anonymous WSUS vdir) as windowsAuthVdir is invalid: wsus-spec-valid names the field", async () => {
+    for (const name of ["SelfUpdate", "ClientWebService", "content"]) {
+      const bad = layout({ ...presets.configuration2({ profile: "kb920659" }), windowsAuthVdir: name });
+      expect((await validateResource(P.specValidPolicy, bad)).violations).toEqual([
+        expect.stringMatching(new RegExp(`^spec\\.windowsAuthVdir: ${name} is a WSUS client endpoint that must stay anonymous`)),
+      ]);
+      expect(await validateResource(P.selfUpdateAnonymousPolicy, bad)).toEqual({ violations: [], notApplicable: "the spec is invalid (see policy wsus-spec-valid)" });
+    }
+    // a custom console vdir is fine, and has nothing to remediate
+    expect((await validateResource(P.specValidPolicy, layout({ windowsAuthVdir: "Console" }))).violations).toEqual([]);
     expect(await remediate(P.selfUpdateAnonymousPolicy, layout({ windowsAuthVdir: "Console" }))).toBeUndefined();
+    expect(await remediate(P.selfUpdateAnonymousPolicy, layout(presets.configuration1()))).toBeUndefined();
   });
 
   it("default-site-loopback (cause 5): addresses without 127.0.0.1; remediation adds it", async () => {
@@ -137,15 +138,9 @@ describe("resource policies on WsusIisLayout / WsusIisServer (the declared spec)
     expect(r.violations[0]).toBe("Default Web Site/Content: virtual directory /Content is missing on Default Web Site");
   });
 
-  it("layout-windows-auth: a WSUS client endpoint named as the Windows-auth vdir; remediation resets it", async () => {
-    const bad = layout({ ...KB1, windowsAuthVdir: "ClientWebService" });
-    expect((await validateResource(P.layoutWindowsAuthPolicy, bad)).violations).toEqual([
-      "spec.windowsAuthVdir names ClientWebService, a WSUS client endpoint that must stay anonymous; the Windows-auth vdir is WSUSAdmin (or a custom console vdir)",
-    ]);
-    expect((await remediate(P.layoutWindowsAuthPolicy, bad))?.spec).toEqual(KB1);
+  it("layout-windows-auth on a declaration: a custom console vdir as the Windows-auth vdir passes", async () => {
     expect((await validateResource(P.layoutWindowsAuthPolicy, layout({ windowsAuthVdir: "Console" }))).violations).toEqual([]);
-    // SelfUpdate is selfupdate-anonymous's business, not this policy's.
-    expect(await remediate(P.layoutWindowsAuthPolicy, layout({ windowsAuthVdir: "SelfUpdate" }))).toBeUndefined();
+    expect((await validateResource(P.layoutWindowsAuthPolicy, layout({ ...KB1 }))).violations).toEqual([]);
   });
 
   it("wsus-spec-valid names the bad field; the rule policies don't apply to an invalid spec", async () => {
@@ -156,15 +151,16 @@ describe("resource policies on WsusIisLayout / WsusIisServer (the declared spec)
 
   it("a WsusIisServer under a layout (and the layout's children) are judged once, on the layout", async () => {
     const parent = "urn:pulumi:dev::wsus-iis::wsus-iis:index:WsusIisLayout::w";
-    const inLayout = server({ windowsAuthVdir: "SelfUpdate" }, { urn: `urn:pulumi:dev::wsus-iis::wsus-iis:index:WsusIisLayout$${TYPES.server}::w-server`, parent });
-    expect(await validateResource(P.selfUpdateAnonymousPolicy, inLayout)).toEqual({ violations: [], notApplicable: "judged on its WsusIisLayout (same spec)" });
+    const noLoopback = { ...KB1, bindings: { mode: "addresses", addresses: ["10.0.0.5"] } };
+    const inLayout = server(noLoopback, { urn: `urn:pulumi:dev::wsus-iis::wsus-iis:index:WsusIisLayout$${TYPES.server}::w-server`, parent });
+    expect(await validateResource(P.defaultSiteLoopbackPolicy, inLayout)).toEqual({ violations: [], notApplicable: "judged on its WsusIisLayout (same spec)" });
     // ...but it is remediated: its inputs are what converges the server.
-    expect((await remediate(P.selfUpdateAnonymousPolicy, inLayout))?.spec).toEqual({});
+    expect((await remediate(P.defaultSiteLoopbackPolicy, inLayout))?.spec).toEqual({ ...KB1, bindings: { mode: "addresses", addresses: ["10.0.0.5", "127.0.0.1"] } });
     const child = { ...vdir({ name: "SelfUpdate", auth: { anonymous: false } }), parent: `urn:pulumi:dev::wsus-iis::wsus-iis:index:WsusIisLayout$${TYPES.site}::w-default` };
     expect((await validateResource(P.selfUpdateAnonymousPolicy, child)).notApplicable).toBe("part of a WsusIisLayout, which is judged as a whole");
     expect(await remediate(P.selfUpdateAnonymousPolicy, child)).toBeUndefined();
     // a standalone server is judged
-    expect((await validateResource(P.selfUpdateAnonymousPolicy, server({ windowsAuthVdir: "SelfUpdate" }))).violations).toHaveLength(1);
+    expect((await validateResource(P.defaultSiteLoopbackPolicy, server(noLoopback))).violations).toHaveLength(2);
   });
 
   it("other resource types are not applicable", async () => {

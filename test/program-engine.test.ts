@@ -91,10 +91,10 @@ describe("pulumi up --policy-pack policies, without the CLI", () => {
   it("a non-compliant declaration is blocked by a mandatory policy before anything changes", async () => {
     const dir = await lab("blocked", 1, "kb920659", [4]);
     const before = snapshot(dir);
-    const r = await up([{ name: "wsus03", target: `lab:${dir}`, overrides: { sharePoint: { expected: "no" }, windowsAuthVdir: "SelfUpdate" } }]);
+    const r = await up([{ name: "wsus03", target: `lab:${dir}`, configuration: 1, profile: "kb920659", overrides: { sharePoint: { expected: "no" }, bindings: { mode: "addresses", addresses: ["10.0.0.5"] } } }]);
     expect(r.result).toBe("failed");
-    expect(r.errors).toEqual([expect.stringMatching(/^policy violation: \[selfupdate-anonymous\] .*anonymous authentication is off on WSUS Administration\/Selfupdate$/s)]);
-    expect(mandatory(r).map((d) => [d.policyName, d.urn])).toEqual([["selfupdate-anonymous", "urn:pulumi:lab::wsus-iis::wsus-iis:index:WsusIisLayout::wsus03"]]);
+    expect(r.errors).toEqual([expect.stringMatching(/^policy violation: \[default-site-loopback\] .*Default Web Site is bound on port 80 only to specific addresses \(10\.0\.0\.5:80:\) without 127\.0\.0\.1/s)]);
+    expect([...new Set(mandatory(r).map((d) => `${d.policyName} ${d.urn}`))]).toEqual(["default-site-loopback urn:pulumi:lab::wsus-iis::wsus-iis:index:WsusIisLayout::wsus03"]);
     // The layout is the first resource the program registers: the engine stopped it there.
     expect(servers(r)).toEqual([]);
     expect(snapshot(dir)).toEqual(before);
@@ -123,17 +123,18 @@ describe("pulumi up --policy-pack policies, without the CLI", () => {
     expect(snapshot(a)).toEqual(before);
   }, 180_000);
 
-  it("at enforcement level remediate, the spec is fixed (windowsAuthVdir reset) and the server converges", async () => {
+  it("at enforcement level remediate, the spec is fixed (127.0.0.1 added to the binding addresses) and the server converges", async () => {
     const dir = await lab("remediate", 1, "kb920659", [4]);
-    const r = await up([{ name: "wsus04", target: `lab:${dir}`, overrides: { sharePoint: { expected: "no" }, windowsAuthVdir: "SelfUpdate" } }], {
-      policyConfig: { "selfupdate-anonymous": { enforcementLevel: "remediate" } },
+    const bindings = { mode: "addresses", addresses: ["10.0.0.5"] };
+    const r = await up([{ name: "wsus04", target: `lab:${dir}`, configuration: 1, profile: "kb920659", overrides: { sharePoint: { expected: "no" }, bindings } }], {
+      policyConfig: { "default-site-loopback": { enforcementLevel: "remediate" } },
     });
     expect(r.errors, r.stderr).toEqual([]);
     expect(r.result).toBe("succeeded");
     expect(r.remediations.map((x) => x.urn.split("::").pop())).toEqual(["wsus04", "wsus04-server"]);
     const [server] = servers(r);
-    expect(server.inputs.spec).not.toHaveProperty("windowsAuthVdir");
+    expect(server.inputs.spec).toMatchObject({ bindings: { mode: "addresses", addresses: ["10.0.0.5", "127.0.0.1"] } });
     expect(server.outputs).toMatchObject({ compliant: true });
-    expect((await compliance(dir, { sharePoint: { expected: "no" } })).compliant).toBe(true);
+    expect((await compliance(dir, { configuration: 1, profile: "kb920659", sharePoint: { expected: "no" }, bindings: { mode: "addresses", addresses: ["10.0.0.5", "127.0.0.1"] } })).compliant).toBe(true);
   }, 180_000);
 });

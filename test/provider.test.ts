@@ -337,3 +337,11 @@ describe("outputs are plain data", () => {
     expect(copy).toEqual(outs);
   });
 });
+
+describe("credentials paths are checked at check time", () => {
+  it("a % in the identity path is a check failure naming the field, never the value", async () => {
+    const r = await rt.check({}, { spec: {}, target: "ssh://admin@wsus01", credentials: { sshIdentity: "/keys/%SECRET%/id" } });
+    expect(r.failures).toEqual([{ property: "credentials", reason: expect.stringMatching(/^credentials\.sshIdentity: /) }]);
+    expect(JSON.stringify(r.failures)).not.toContain("SECRET");
+  });
+});

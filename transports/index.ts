@@ -23,4 +23,5 @@ export function openTransport(target: string, opts: TransportOptions = {}): Tran
 }
 
 export { TransportError, type Transport } from "./transport";
+export { SshOptionError, type SshOptions } from "./ssh";
 export { TargetError, parseTarget, formatTarget } from "./target";

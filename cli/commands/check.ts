@@ -78,7 +78,7 @@ export function register(program: Command): void {
           targets,
           opts,
           async (target) => checkTarget(transportFor(target, opts), specs.get(target)!),
-          (o) => (!o.ok ? "unreachable" : o.value!.report.compliant ? "compliant" : "drifted"),
+          (o) => (!o.ok ? "unreachable" : o.value!.unreadable !== null ? "config-unreadable" : o.value!.report.compliant ? "compliant" : "drifted"),
         );
         reports = outcomes.map((o) =>
           o.ok
@@ -88,7 +88,7 @@ export function register(program: Command): void {
         unreachable = outcomes.some((o) => !o.ok);
         if (targets.length > 1 && format !== "text") {
           process.stderr.write(
-            summaryTable(outcomes.map((o) => ({ target: o.target, status: !o.ok ? "unreachable" : o.value!.report.compliant ? "compliant" : "drifted", detail: o.ok ? `${o.value!.report.findings.filter(isProblem).length} problems, ${o.value!.report.findings.filter((f) => f.status === "unknown").length} could not be checked` : o.error!.message })),
+            summaryTable(outcomes.map((o) => ({ target: o.target, status: !o.ok ? "unreachable" : o.value!.unreadable !== null ? "config-unreadable" : o.value!.report.compliant ? "compliant" : "drifted", detail: o.ok ? `${o.value!.report.findings.filter(isProblem).length} problems, ${o.value!.report.findings.filter((f) => f.status === "unknown").length} could not be checked` : o.error!.message })),
             ),
           );
         }

@@ -12,6 +12,8 @@ import { failsOn, isProblem } from "../../core/report/failOn";
 import { emit, FAIL_ON_HELP, parseFailOn } from "../output";
 import { loadSpec, readDataFile, type SpecOptions } from "../spec";
 import { addSpecOptions } from "./check";
+import { DEFAULT_LOCK_TIMEOUT_MS } from "../../ops/params";
+import type { Transport } from "../../transports/transport";
 
 interface PlanOptions extends SpecOptions, FleetOptions {
   evidence?: string;
@@ -29,7 +31,7 @@ const notesOf = (r: ConvergeResult) => [
 const causeTag = (cause: number | null) => (cause === null ? "layout" : `cause ${cause}`);
 
 export function formatPlanText(target: string, p: Plan, layout?: LayoutChoice): string {
-  const out = [`${target}: ${p.steps.length === 0 ? "nothing to change" : `${p.steps.length} step(s)`}`];
+  const out = [`${target}: ${p.refused.length ? "REFUSED (unsafe plan, nothing would be sent)" : p.steps.length === 0 ? "nothing to change" : `${p.steps.length} step(s)`}`];
   if (layout) out.push(`  layout: profile ${layout.profile}, Configuration ${layout.configuration} (${sanitizeForTerminal(layout.reasons.join("; "))})`);
   for (const s of p.steps) out.push(`  ${String(s.index).padStart(2)}. [${causeTag(s.cause)}] ${s.command}`);
   if (p.manual.length) {
@@ -37,6 +39,12 @@ export function formatPlanText(target: string, p: Plan, layout?: LayoutChoice): 
     for (const m of p.manual) out.push(`   - [${causeTag(m.cause)}] ${m.text}`);
   }
   return out.join("\n") + "\n";
+}
+
+function parseLockTimeout(v: string | undefined): number {
+  const t = (v ?? String(DEFAULT_LOCK_TIMEOUT_MS)).trim();
+  if (!/^\d+$/.test(t) || Number(t) > 86_400_000) throw new CliError(`--lock-timeout: expected 0..86400000 milliseconds, got ${JSON.stringify(v)}`);
+  return Number(t);
 }
 
 function parsePlanFormat(f: string): "text" | "json" {
@@ -91,17 +99,34 @@ export function register(program: Command): void {
     .option("--format <format>", "text or json", "text")
     .option("--output <file>", "write the results to a file instead of stdout")
     .option("--fail-on <level>", FAIL_ON_HELP, "error")
-    .addHelpText("after", "\nExit codes: 0 every server compliant afterwards, 1 problems left (manual steps; with --fail-on unknown also rules that could not run), 2 bad input, 3 unreachable / refused (drift) / rolled back.")
-    .action(async (opts: PlanOptions & { yes?: boolean; failOn?: string }) => {
+    .option("--lock-timeout <ms>", "how long to wait for another apply running on the same server before giving up (milliseconds)", String(DEFAULT_LOCK_TIMEOUT_MS))
+    .addHelpText(
+      "after",
+      "\nWithout --yes the plan of each server is shown and, after you answer, exactly that plan is sent with the\nconfig hash of the read it came from: a server that changed in between refuses it (refused-drift) and\nnothing is re-planned behind your back.\nExit codes: 0 every server compliant afterwards, 1 problems left (manual steps; with --fail-on unknown also rules that could not run), 2 bad input, 3 unreachable / refused (drift, unsafe plan, another apply running) / rolled back.",
+    )
+    .action(async (opts: PlanOptions & { yes?: boolean; failOn?: string; lockTimeout?: string }) => {
       const format = parsePlanFormat(opts.format);
       const failOn = parseFailOn(opts.failOn);
+      const lockTimeoutMs = parseLockTimeout(opts.lockTimeout);
       const fleet = fleetOf(opts);
       const targets = fleet.map((e) => e.target);
       if (targets.length === 0) throw new CliError("apply needs --target/--targets");
       const specs = specsOf(fleet, opts);
+      // What a person approved is what is sent: the previewed plans, with their reads' config hashes.
+      const shown = new Map<string, { transport: Transport; read: Awaited<ReturnType<typeof planTarget>> }>();
       if (!opts.yes) {
         if (!process.stdin.isTTY) throw new CliError("apply changes servers: pass --yes (no terminal to ask on)");
-        const previews = await withProgress(targets, opts, async (t) => planTarget(transportFor(t, opts), specs.get(t)!), (o) => (o.ok ? `${o.value!.plan.steps.length} step(s)` : "unreachable"));
+        const previews = await withProgress(
+          targets,
+          opts,
+          async (t) => {
+            const transport = transportFor(t, opts);
+            const read = await planTarget(transport, specs.get(t)!);
+            shown.set(t, { transport, read });
+            return read;
+          },
+          (o) => (o.ok ? `${o.value!.plan.steps.length} step(s)` : "unreachable"),
+        );
         for (const p of previews) process.stdout.write(p.ok ? formatPlanText(p.target, p.value!.plan, p.value!.layout) : `${p.target}: UNREACHABLE: ${p.error!.message}\n`);
         const rl = createInterface({ input: process.stdin, output: process.stdout });
         const answer = (await rl.question(`Apply to ${targets.length} server(s)? [y/N] `)).trim().toLowerCase();
@@ -109,12 +134,22 @@ export function register(program: Command): void {
         if (answer !== "y" && answer !== "yes") throw new CliError("nothing applied", EXIT.ok);
       }
       const label = (r: ConvergeResult) => `${r.status}${r.after.compliant ? "" : ` (${r.after.findings.filter(isProblem).length} problems left)`}`;
-      const outcomes = await withProgress(targets, opts, async (t) => converge(transportFor(t, opts), specs.get(t)!), (o) => (o.ok ? label(o.value!) : "unreachable"));
+      const outcomes = await withProgress(
+        targets,
+        opts,
+        async (t) => {
+          const previewed = shown.get(t);
+          if (!opts.yes && !previewed) throw new Error("not applied: its plan could not be shown");
+          return converge(previewed?.transport ?? transportFor(t, opts), specs.get(t)!, { read: previewed?.read, lockTimeoutMs });
+        },
+        (o) => (o.ok ? label(o.value!) : "unreachable"),
+      );
       const rows = outcomes.map((o) => {
         if (!o.ok) return { target: o.target, status: "unreachable", detail: o.error!.message };
         const r = o.value!;
         const failed = r.apply?.failed ? ` step ${r.apply.failed.index} failed: ${r.apply.failed.command} (exit ${r.apply.failed.exitCode}) ${(r.apply.failed.stderr || r.apply.failed.stdout).trim().split("\n")[0]}` : "";
-        const notes = notesOf(r).map((n) => `; note: ${n}`).join("");
+        const drift = r.status === "refused-drift" ? ["the server changed since its plan was read; nothing was changed: run apply again to see the new plan"] : [];
+        const notes = [...notesOf(r), ...drift, ...r.plan.refused.map((x) => `plan refused: ${x}`)].map((n) => `; note: ${n}`).join("");
         return { target: o.target, status: r.status, detail: `${r.plan.steps.length} step(s), ${r.roundTrips} round trip(s)${r.after.compliant ? ", compliant" : `, ${r.after.findings.filter(isProblem).length} problem(s) left`}${failed}${notes}` };
       });
       const json = outcomes.map((o) =>
@@ -136,7 +171,8 @@ export function register(program: Command): void {
           : { target: o.target, status: "unreachable", error: o.error!.message },
       );
       emit(format === "json" ? JSON.stringify(json.length === 1 ? json[0] : { servers: json }, null, 2) + "\n" : summaryTable(rows), opts.output);
-      const bad = outcomes.some((o) => !o.ok || !["applied", "nothing-to-do"].includes(o.value!.status));
+      // a corrupt config is a finding (exit 1), not a failure to reach or apply (exit 3)
+      const bad = outcomes.some((o) => !o.ok || !["applied", "nothing-to-do", "config-unreadable"].includes(o.value!.status));
       process.exitCode = bad ? EXIT.unreachable : outcomes.some((o) => failsOn(o.value!.after, failOn)) ? EXIT.findings : EXIT.ok;
     });
 }

@@ -1,7 +1,7 @@
 import { SaxesParser } from "saxes";
 import { z } from "zod";
 import { DEFAULT_WINDOWS_ENV, normalizeWindowsPath } from "../model/paths";
-import type { AuthState, Binding, SiteState, VdirState } from "../state/schema";
+import { LocationSettings, type AuthState, type Binding, type SiteState, type VdirState } from "../state/schema";
 import { EvidenceError } from "./errors";
 
 /**
@@ -36,14 +36,7 @@ export const IisSite = z.object({
   applications: z.array(IisApplication),
 });
 /** What one `<location>` (or the server level) SETS; an absent key means "inherit". */
-export const LocationAuth = z.object({
-  anonymous: z.boolean().optional(),
-  /** anonymousAuthentication/@userName: the account anonymous requests run as; "" = the application pool identity. */
-  anonymousUser: z.string().optional(),
-  windows: z.boolean().optional(),
-  /** access/@sslFlags as written, e.g. "Ssl, SslNegotiateCert" or "None". */
-  sslFlags: z.string().optional(),
-});
+export const LocationAuth = LocationSettings;
 export const IisConfig = z.object({
   sites: z.array(IisSite),
   /**
@@ -346,6 +339,24 @@ export function effectiveAuth(config: IisConfig, siteName: string, urlPath: stri
   return resolveAuth(map.get(""), site, true, urlPath);
 }
 
+/**
+ * IIS schema defaults for what no level of applicationHost.config sets: anonymous and Windows
+ * authentication are off (IIS's own file turns anonymous on at server level), sslFlags is None.
+ */
+export function withSchemaDefaults(a: AuthState): AuthState {
+  // anonymousUser stays null when set nowhere: IIS then runs anonymous requests as IUSR (IIS docs).
+  return { anonymous: a.anonymous ?? false, anonymousUser: a.anonymousUser, windows: a.windows ?? false, requireSsl: a.requireSsl ?? false };
+}
+
+/**
+ * effectiveAuth over the locations a state carries (ObservedState.locations), with the schema defaults a
+ * server state has: what a site root or a URL path gets after a plan changed some locations
+ * (core/plan/simulate.ts).
+ */
+export function effectiveAuthFrom(locations: Readonly<Record<string, LocationAuth>>, siteName: string, urlPath: string): AuthState {
+  return withSchemaDefaults(effectiveAuth({ sites: [], authByLocation: new Map(Object.entries(locations)) }, siteName, urlPath));
+}
+
 interface LocationLookup {
   /** What the location `below` the site sets ("" = the site itself); keys as locationKey() makes them. */
   get(below: string): LocationAuth | undefined;
@@ -466,6 +477,39 @@ function physical(path: string | undefined, env: Readonly<Record<string, string>
 }
 
 /**
+ * A site name holding "/" or "\\": `<location path="A/B">` then names both the site "A/B" and the
+ * application B of the site "A", so what such a site's settings are cannot be told (IIS documents no rule
+ * for it). Its settings are reported unknown, and nothing is ever repaired through its name
+ * (core/plan/render.ts refuses it on a command line).
+ */
+export function ambiguousSiteName(name: string): boolean {
+  return /[\/\\]/.test(name);
+}
+
+const UNKNOWN_AUTH: AuthState = { anonymous: null, anonymousUser: null, windows: null, requireSsl: null };
+
+function unknownAuthSite(site: IisSite, vars: Readonly<Record<string, string>>, pathCache: Map<string, string>): SiteState {
+  const vdirs: VdirState[] = [];
+  for (const app of site.applications) {
+    if (!isRootUrlPath(app.path)) {
+      const rootVdir = app.virtualDirectories.find((v) => isRootUrlPath(v.path));
+      vdirs.push({ path: app.path, kind: "app", physicalPath: physical(rootVdir?.physicalPath, vars, pathCache), auth: { ...UNKNOWN_AUTH } });
+    }
+    for (const vdir of app.virtualDirectories) {
+      if (isRootUrlPath(vdir.path)) continue;
+      vdirs.push({ path: joinUrlPath(app.path, vdir.path), kind: "vdir", physicalPath: physical(vdir.physicalPath, vars, pathCache), auth: { ...UNKNOWN_AUTH } });
+    }
+  }
+  return {
+    name: site.name,
+    id: site.id,
+    bindings: site.bindings.map((b) => normalizeBinding(b.protocol, b.bindingInformation)),
+    rootAuth: { ...UNKNOWN_AUTH },
+    vdirs,
+  };
+}
+
+/**
  * The state the rules judge, one SiteState per `<site>`: bindings normalised, rootAuth at "/", and every
  * application ("app", physical path of its "/" virtual directory) and virtual directory ("vdir", path
  * joined to its application's path) below the root, physical paths expanded with `env`
@@ -476,6 +520,7 @@ export function toSiteStates(config: IisConfig, env: Readonly<Record<string, str
   const index = indexLocations(config.authByLocation);
   const pathCache = new Map<string, string>(); // the same physical paths recur across sites
   return config.sites.map((site) => {
+    if (ambiguousSiteName(site.name)) return unknownAuthSite(site, vars, pathCache);
     const siteLocations = index.bySite.get(locationKey(site.name));
     const below = siteLocations !== undefined && siteLocations.size > (siteLocations.has("") ? 1 : 0);
     const vdirs: VdirState[] = [];

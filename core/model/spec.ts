@@ -1,10 +1,52 @@
 import { z } from "zod";
+import { CATALOG, resolveLayout } from "./layout";
 import { ComputerName, IpAddress, Port, RelativeFile, SiteName, UrlPathPrefix, VdirName, WindowsPath } from "./names";
+
+const PORT_RANGE = "expected 1..65535";
+/**
+ * A TCP port: names.ts's Port, with one message for everything that is not a whole number 1..65535.
+ * YAML's `.inf` / `.nan` (YAML 1.2 core schema) and a quoted "80" otherwise get zod's generic
+ * "expected number, received Infinity" (issue 11: `expected 1..65535, got Infinity`).
+ */
+export const PortSetting = z
+  .number({ error: () => PORT_RANGE })
+  .int({ error: PORT_RANGE })
+  .pipe(Port);
+
+/** The anonymous WSUS vdirs of every profile (lower case): each catalog entry but the profile's Windows-auth vdir. */
+let anonymousVdirs: ReadonlySet<string> | undefined;
+function anonymousWsusVdirs(): ReadonlySet<string> {
+  if (!anonymousVdirs) {
+    // Read from the layout tables (core/model/layout.ts) rather than listed again here: the layout of a
+    // default spec of each profile says which vdirs are anonymous and which one is the Windows-auth vdir.
+    const admin = new Set(PROFILES.map((profile) => resolveLayout(SpecSchema.parse({ profile, configuration: 1 })).windowsAuthVdir.toLowerCase()));
+    anonymousVdirs = new Set(PROFILES.flatMap((profile) => CATALOG[profile].map((c) => c.name.toLowerCase())).filter((n) => !admin.has(n)));
+  }
+  return anonymousVdirs;
+}
+
+/**
+ * The Windows-auth vdir: the profile's admin vdir (WSUSAdmin / ApiRemoting30) or a custom console vdir,
+ * never one of the vdirs WSUS clients, downstream servers and the self-update reach anonymously.
+ * Naming ClientWebService there makes an apply turn the real admin vdir anonymous and ClientWebService
+ * Windows-only, which breaks every client; Selfupdate plans contradictory steps (issue 11, item 4).
+ * IIS compares URL segments case-insensitively, and so does this check.
+ */
+export const WindowsAuthVdirName = VdirName.superRefine((name, ctx) => {
+  if (anonymousWsusVdirs().has(name.toLowerCase())) {
+    ctx.addIssue({
+      code: "custom",
+      message: `${name} is a WSUS client endpoint that must stay anonymous; expected the profile's Windows-auth vdir (ApiRemoting30 / WSUSAdmin) or a custom console vdir`,
+    });
+  }
+});
 
 /**
  * The desired state of one WSUS server's IIS layout. Everything optional means "don't care" or
  * "the profile's default"; nothing here is the KB's compliance verdict (that is the rules' job), so a
- * declaration that breaks the KB can still be expressed and then judged by the policy pack.
+ * declaration that breaks the KB can still be expressed and then judged by the policy pack. The one
+ * exception is a spec that cannot be applied safely at all: an anonymous WSUS vdir as the Windows-auth
+ * vdir (WindowsAuthVdirName) is refused here, before any plan exists.
  */
 export const BindingPolicy = z.discriminatedUnion("mode", [
   // KB 920659: All Unassigned, or specific addresses of which one is 127.0.0.1.
@@ -14,7 +56,7 @@ export const BindingPolicy = z.discriminatedUnion("mode", [
 ]);
 
 export const SiteSpec = (name: string, httpPort: number) =>
-  z.strictObject({ name: SiteName.default(name), httpPort: Port.default(httpPort) });
+  z.strictObject({ name: SiteName.default(name), httpPort: PortSetting.default(httpPort) });
 
 export const Repairs = z.strictObject({
   /** Run Selfupdate.msi when SelfUpdate files are missing (otherwise a manual step). */
@@ -38,7 +80,10 @@ export const SpecSchema = z.strictObject({
    * server (core/model/detect.ts); a declaration without a server means 2, a default WSUS 4+ install.
    */
   configuration: z
-    .union([z.literal("auto"), z.literal(1), z.literal(2)], { error: (i) => (i.input === "1" || i.input === "2" ? `expected 1, 2 or "auto" (a number, not the string ${JSON.stringify(i.input)})` : `expected 1, 2 or "auto"`) })
+    .union([z.literal("auto"), z.literal(1), z.literal(2)], {
+      // the same words as --configuration; a quoted "2" (YAML `configuration: "2"`) is a string, not the number
+      error: (i) => (i.input === "1" || i.input === "2" ? `expected 1, 2 or auto (the number ${i.input}, not the string "${i.input}")` : "expected 1, 2 or auto"),
+    })
     .default("auto"),
   /** `auto` (default): detected from the server; a declaration without a server means `modern`. */
   profile: z.enum(["auto", ...PROFILES]).default("auto"),
@@ -55,16 +100,16 @@ export const SpecSchema = z.strictObject({
   adminSite: z
     .strictObject({
       name: SiteName.default("WSUS Administration"),
-      httpPort: Port.default(8530),
-      httpsPort: Port.default(8531),
+      httpPort: PortSetting.default(8530),
+      httpsPort: PortSetting.default(8531),
     })
     .prefault({}),
   /** Port clients use (WUServer URL). Default: 80, or the admin site's port in modern Configuration 2. */
-  clientPort: Port.optional(),
+  clientPort: PortSetting.optional(),
   /** How the port-80 (Default Web Site) bindings must look. */
   bindings: BindingPolicy.prefault({ mode: "kb" }),
-  /** The one Windows-auth vdir. Default: WSUSAdmin (kb920659) or ApiRemoting30 (modern). */
-  windowsAuthVdir: VdirName.optional(),
+  /** The one Windows-auth vdir. Default: WSUSAdmin (kb920659) or ApiRemoting30 (modern); never an anonymous WSUS vdir. */
+  windowsAuthVdir: WindowsAuthVdirName.optional(),
   /** modern profile: true = the five SSL endpoints require SSL and the four others do not; unset = don't care. */
   ssl: z.boolean().optional(),
   sharePoint: z
@@ -102,16 +147,96 @@ export class SpecError extends Error {
   }
 }
 
-/** Turn zod issues into `field.path: message, got <value>` lines, reading the bad value from the input. */
-export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown): { path: string; message: string }[] {
-  return issues.map((issue) => {
+/**
+ * Turn zod issues into `field.path: message, got <value>` lines, reading the bad value from the input.
+ * With the schema, an unknown key is named in the path, one line per key, with the fields that are
+ * allowed there (`nope: unknown field (expected one of configuration, profile, …)`); without it, zod's
+ * one line per object is kept.
+ */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown, schema?: z.core.$ZodType): { path: string; message: string }[] {
+  return issues.flatMap((issue) => {
     const path = issue.path.map(String).join(".");
+    if (issue.code === "unrecognized_keys") {
+      const known = schema ? shapeAt(schema, issue.path as PropertyKey[], input) : undefined;
+      if (!known) return [{ path, message: issue.message }];
+      return issue.keys.map((key) => ({ path: path ? `${path}.${key}` : key, message: unknownField(key, Object.keys(known)) }));
+    }
     const got = valueAt(input, issue.path as PropertyKey[]);
-    const shown = got.found ? `, got ${JSON.stringify(got.value) ?? String(got.value)}` : "";
-    const message = issue.code === "unrecognized_keys" ? `${issue.message}` : `${issue.message}${shown}`;
-    return { path, message };
+    return [{ path, message: got.found ? `${issue.message}, got ${shown(got.value)}` : issue.message }];
   });
 }
+
+/** A value as the user wrote it. JSON has no Infinity or NaN (JSON.stringify prints null), YAML does (`.inf`, `.nan`). */
+export function shown(value: unknown): string {
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
+  if (typeof value === "bigint") return String(value);
+  return JSON.stringify(value) ?? String(value);
+}
+
+function unknownField(key: string, known: string[]): string {
+  const near = known.find((k) => k.toLowerCase() === key.toLowerCase()) ?? known.find((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
+  return near && key.length > 3 ? `unknown field (did you mean ${near}?)` : `unknown field (expected one of ${known.join(", ")})`;
+}
+
+/** Levenshtein distance, for "did you mean" on short field names. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+type Shape = Record<string, z.core.$ZodType>;
+
+/** The fields of the object schema at `path` (through defaults, optionals, pipes, records, arrays and unions). */
+function shapeAt(schema: z.core.$ZodType, path: readonly PropertyKey[], value: unknown): Shape | undefined {
+  const def = schema._zod.def as z.core.$ZodTypeDef & Record<string, unknown>;
+  const child = (s: unknown, key: PropertyKey) => shapeAt(s as z.core.$ZodType, path.slice(1), isRecord(value) ? value[key as string] : undefined);
+  switch (def.type) {
+    case "optional":
+    case "nullable":
+    case "default":
+    case "prefault":
+    case "readonly":
+    case "catch":
+    case "nonoptional":
+      return shapeAt(def.innerType as z.core.$ZodType, path, value);
+    case "pipe":
+      return shapeAt(def.in as z.core.$ZodType, path, value);
+    case "object": {
+      const shape = def.shape as Shape;
+      if (path.length === 0) return shape;
+      const field = shape[path[0] as string];
+      return field ? child(field, path[0]) : undefined;
+    }
+    case "record":
+      return path.length === 0 ? undefined : child(def.valueType, path[0]);
+    case "array":
+      return path.length === 0 ? undefined : child(def.element, path[0]);
+    case "union": {
+      // the option the value chose: the one whose literal fields (a discriminator such as `mode`) it matches
+      for (const option of def.options as z.core.$ZodType[]) {
+        const own = shapeAt(option, [], value);
+        if (!own || !Object.entries(own).every(([k, f]) => literalMatches(f, isRecord(value) ? value[k] : undefined))) continue;
+        const found = shapeAt(option, path, value);
+        if (found) return found;
+      }
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function literalMatches(field: z.core.$ZodType, value: unknown): boolean {
+  const def = field._zod.def as z.core.$ZodTypeDef & { values?: unknown[] };
+  return def.type !== "literal" || (def.values ?? []).includes(value);
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function valueAt(input: unknown, path: PropertyKey[]): { found: boolean; value?: unknown } {
   let cur: unknown = input;
@@ -125,6 +250,6 @@ function valueAt(input: unknown, path: PropertyKey[]): { found: boolean; value?:
 /** Parse a spec, throwing SpecError with field-named messages. */
 export function parseSpec(input: unknown): Spec {
   const r = SpecSchema.safeParse(input ?? {});
-  if (!r.success) throw new SpecError(describeIssues(r.error.issues, input ?? {}));
+  if (!r.success) throw new SpecError(describeIssues(r.error.issues, input ?? {}, SpecSchema));
   return r.data;
 }

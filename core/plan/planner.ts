@@ -8,6 +8,7 @@ import { Finding } from "../rules/finding";
 import type { ObservedState } from "../state/schema";
 import { ACTION_ORDER, actionTouches, RepairAction } from "./actions";
 import { renderAction } from "./render";
+import { pinInherited, planViolations, simulateAll } from "./safety";
 import { simulate } from "./simulate";
 
 export const PlanStep = z.object({
@@ -28,6 +29,12 @@ export const Plan = z.object({
   unresolved: z.array(Finding),
   /** What the plan changes, so apply backs up only that (IIS config, ACLs …). */
   touches: z.array(z.enum(["iis", "acl", "group", "files"])),
+  /**
+   * Why the plan was refused (core/plan/safety.ts): simulated on the server's state it would leave the
+   * Windows-auth vdir open, change what the spec does not own, or break what passed. Then `steps` is
+   * empty: nothing is sent.
+   */
+  refused: z.array(z.string()).default([]),
 });
 export type Plan = z.infer<typeof Plan>;
 
@@ -49,7 +56,7 @@ export function plan(spec: Spec, state: ObservedState): Plan {
     const manual = first.flatMap((f) =>
       f.status === "fail" ? (f.repair.length ? f.repair : [{ kind: "manual" as const, text: f.remediation }]).map((a) => ({ rule: f.rule, cause: f.cause, text: a.kind === "manual" ? a.text : `(not applied: the profile does not fit) ${renderAction(a)}` })) : [],
     );
-    return { steps: [], manual, unresolved: toReport(first.filter((f) => f.status === "fail")).findings, touches: [] };
+    return { steps: [], manual, unresolved: toReport(first.filter((f) => f.status === "fail")).findings, touches: [], refused: [] };
   }
   const chosen: { finding: RuleFinding; action: RepairAction }[] = [];
   const seen = new Set<string>();
@@ -61,11 +68,26 @@ export function plan(spec: Spec, state: ObservedState): Plan {
       .filter(({ action }) => !seen.has(keyOf(action)) && (seen.add(keyOf(action)), true));
     if (fresh.length === 0) break;
     fresh.sort((x, y) => ACTION_ORDER[x.action.kind] - ACTION_ORDER[y.action.kind]);
-    chosen.push(...fresh);
-    current = fresh.reduce((st, { action }) => simulate(st, action, layout.selfUpdateFiles), current);
+    // Children that inherit a setting this round changes at their parent keep theirs (pinned first).
+    const pinned = pinInherited(layout, current, fresh, layout.selfUpdateFiles);
+    for (const c of pinned) seen.add(keyOf(c.action));
+    chosen.push(...pinned);
+    current = pinned.reduce((st, { action }) => simulate(st, action, layout.selfUpdateFiles), current);
   }
 
   const automatic = chosen.filter((c) => c.action.kind !== "manual");
+  const final = simulateAll(state, automatic.map((c) => c.action), layout.selfUpdateFiles);
+  const manual = chosen.flatMap(({ finding, action }) => (action.kind === "manual" ? [{ rule: finding.rule, cause: finding.cause, text: action.text }] : []));
+  const refused = automatic.length > 0 ? planViolations(spec, layout, state, final) : [];
+  if (refused.length > 0) {
+    return {
+      steps: [],
+      manual: [...manual, ...refused.map((r) => ({ rule: "plan-safety", cause: null, text: `plan refused, nothing sent: ${r}` }))],
+      unresolved: toReport(first.filter((f) => f.status === "fail")).findings,
+      touches: [],
+      refused,
+    };
+  }
   const steps = automatic.map(({ finding, action }, i) => ({
     index: i + 1,
     rule: finding.rule,
@@ -73,8 +95,7 @@ export function plan(spec: Spec, state: ObservedState): Plan {
     action,
     command: renderAction(action)!,
   }));
-  const manual = chosen.flatMap(({ finding, action }) => (action.kind === "manual" ? [{ rule: finding.rule, cause: finding.cause, text: action.text }] : []));
-  const unresolved = toReport(evaluate(spec, current, RULES, layout).filter((f) => f.status === "fail")).findings;
+  const unresolved = toReport(evaluate(spec, final, RULES, layout).filter((f) => f.status === "fail")).findings;
   const touches = [...new Set(steps.map((s) => actionTouches(s.action)))].filter((t): t is Plan["touches"][number] => t !== "none");
-  return { steps, manual, unresolved, touches };
+  return { steps, manual, unresolved, touches, refused: [] };
 }

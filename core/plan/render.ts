@@ -1,12 +1,25 @@
-import { commandLine, quoteArg, switchArg } from "../commands/quote";
+import { commandLine, quoteArg, switchArg, UnsafeArgumentError } from "../commands/quote";
 import { AUTH_SECTIONS, type RepairAction } from "./actions";
 
 export const APPCMD = "%windir%\\system32\\inetsrv\\appcmd.exe";
 
 const bindingIp = (ip: string) => (ip.includes(":") ? `[${ip}]` : ip);
 
+/**
+ * appcmd addresses configuration as "Site/App/Vdir": a site name holding "/" or "\\" (legal in
+ * applicationHost.config, read back from a server) would name another element, e.g. the site
+ * "WSUS Administration/WSUSAdmin" is also the WSUSAdmin vdir of "WSUS Administration". Such a name never
+ * reaches a command line. (No Microsoft source lists the characters IIS accepts in site names; refusing
+ * both separators is the fail-safe side.)
+ */
+function siteArg(site: string): string {
+  if (/[\/\\]/.test(site)) throw new UnsafeArgumentError(site, "a site name with / or \\ would make appcmd address another element");
+  return site;
+}
+
 /** A repair action as the one Windows command line that performs it (null for manual steps). */
 export function renderAction(a: RepairAction): string | null {
+  if ("site" in a) siteArg(a.site);
   switch (a.kind) {
     case "add-site":
       return commandLine(APPCMD, "add", "site", switchArg("name", a.site), switchArg("bindings", `http/*:${a.port}:`), switchArg("physicalPath", a.physicalPath));

@@ -1,7 +1,8 @@
 import { rightsToMask } from "../acl/rights";
 import { pathKey } from "../model/paths";
 import { principal } from "../model/principals";
-import type { ObservedState, SiteState } from "../state/schema";
+import { effectiveAuthFrom, locationKey } from "../evidence/applicationHost";
+import type { LocationSettings, ObservedState, SiteState } from "../state/schema";
 import type { RepairAction } from "./actions";
 
 /**
@@ -19,7 +20,7 @@ export function simulate(state: ObservedState, a: RepairAction, files: readonly 
           name: a.site,
           id: null,
           bindings: [{ protocol: "http", ip: "*", port: a.port, host: "" }],
-          rootAuth: { anonymous: true, anonymousUser: null, windows: false, requireSsl: false },
+          rootAuth: s.locations ? effectiveAuthFrom(s.locations, a.site, "/") : { anonymous: true, anonymousUser: null, windows: false, requireSsl: false },
           vdirs: [],
         });
       }
@@ -31,7 +32,9 @@ export function simulate(state: ObservedState, a: RepairAction, files: readonly 
     case "add-vdir": {
       const target = site(a.site);
       if (target && !target.vdirs.some((v) => v.path.toLowerCase() === `/${a.name.toLowerCase()}`)) {
-        target.vdirs.push({ path: `/${a.name}`, kind: a.kind === "add-app" ? "app" : "vdir", physicalPath: a.physicalPath, auth: { ...target.rootAuth } });
+        // a new element gets whatever its location (if one is left from before) and its parents set
+        const auth = s.locations ? effectiveAuthFrom(s.locations, target.name, `/${a.name}`) : { ...target.rootAuth };
+        target.vdirs.push({ path: `/${a.name}`, kind: a.kind === "add-app" ? "app" : "vdir", physicalPath: a.physicalPath, auth });
       }
       break;
     }
@@ -44,6 +47,17 @@ export function simulate(state: ObservedState, a: RepairAction, files: readonly 
     case "set-ssl": {
       const target = site(a.site);
       if (!target) break;
+      if (s.locations) {
+        // `appcmd set config "Site/Path" … /commit:apphost` writes <location path="Site/Path">; every
+        // child without a setting of its own inherits it (IIS configuration inheritance).
+        const key = locationKey(`${target.name}${a.path}`);
+        const entry = { ...(s.locations[key] ?? {}) };
+        if (a.kind === "set-ssl") entry.sslFlags = a.requireSsl ? "Ssl" : "None";
+        else entry[a.auth] = a.enabled;
+        s.locations[key] = entry;
+        reresolve(target, s.locations);
+        break;
+      }
       const auth = a.path === "" ? target.rootAuth : target.vdirs.find((x) => x.path.toLowerCase() === a.path.toLowerCase())?.auth;
       if (!auth) break;
       if (a.kind === "set-ssl") auth.requireSsl = a.requireSsl;
@@ -82,4 +96,10 @@ export function simulate(state: ObservedState, a: RepairAction, files: readonly 
       break;
   }
   return s;
+}
+
+/** A site's root and every vdir below it, resolved again from the locations (after one of them changed). */
+function reresolve(site: SiteState, locations: Readonly<Record<string, LocationSettings>>): void {
+  site.rootAuth = effectiveAuthFrom(locations, site.name, "/");
+  for (const v of site.vdirs) v.auth = effectiveAuthFrom(locations, site.name, v.path);
 }

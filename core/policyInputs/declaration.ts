@@ -1,4 +1,4 @@
-import { CATALOG, resolveLayout, type Layout } from "../model/layout";
+import { resolveLayout, type Layout } from "../model/layout";
 import { describeIssues, SpecSchema, type Spec, type SpecInput } from "../model/spec";
 import { evaluate } from "../rules";
 import { markImmutable } from "../rules/query";
@@ -62,34 +62,6 @@ export function violationText(f: RuleFinding): string {
 
 type SpecObject = Record<string, unknown>;
 const isObject = (v: unknown): v is SpecObject => typeof v === "object" && v !== null && !Array.isArray(v);
-
-/**
- * The Windows-auth vdir is the one vdir without anonymous access. Naming a WSUS client endpoint there
- * (SelfUpdate, Content, ClientWebService …: the profile's other catalog entries) breaks clients; removing
- * the field restores the profile default (WSUSAdmin / ApiRemoting30).
- * `only` limits it to SelfUpdate (selfupdate-anonymous) or to the other endpoints (layout-windows-auth).
- */
-export function resetWindowsAuthVdir(specInput: unknown, only: "selfupdate" | "other-endpoints"): SpecInput | undefined {
-  if (!isObject(specInput) || typeof specInput.windowsAuthVdir !== "string") return undefined;
-  const d = declarationOf(specInput);
-  if (!d.ok) return undefined;
-  const name = specInput.windowsAuthVdir.toLowerCase();
-  const entry = CATALOG[d.layout.profile].find((c) => c.name.toLowerCase() === name);
-  const defaultName = resolveLayout({ ...d.spec, windowsAuthVdir: undefined }).windowsAuthVdir.toLowerCase();
-  if (!entry || name === defaultName) return undefined;
-  const isSelfUpdate = entry.dir === "selfupdate";
-  if ((only === "selfupdate") !== isSelfUpdate) return undefined;
-  const { windowsAuthVdir: _dropped, ...rest } = specInput;
-  return rest as SpecInput;
-}
-
-/** A client endpoint (not SelfUpdate) named as the Windows-auth vdir, or undefined. */
-export function windowsAuthOnClientEndpoint(d: { spec: Spec; layout: Layout }): string | undefined {
-  const name = d.layout.windowsAuthVdir.toLowerCase();
-  const defaultName = resolveLayout({ ...d.spec, windowsAuthVdir: undefined }).windowsAuthVdir.toLowerCase();
-  const entry = CATALOG[d.layout.profile].find((c) => c.name.toLowerCase() === name);
-  return entry && name !== defaultName && entry.dir !== "selfupdate" ? entry.name : undefined;
-}
 
 /** A binding policy listing addresses without 127.0.0.1 gets 127.0.0.1 added (KB cause 5: the SelfUpdate tree is fetched locally). */
 export function addLoopbackAddress(specInput: unknown): SpecInput | undefined {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Port, VdirName } from "../model/names";
+import { PortSetting, WindowsAuthVdirName } from "../model/spec";
 
 /** What one HTTP request gave back; the verdicts judge only this (core/probe/verdict.ts). */
 export const ProbeStatus = z.union([z.number().int().min(100).max(999), z.enum(["refused", "timeout", "error"])]);
@@ -77,11 +77,14 @@ export const ProbeResult = z.object({
 export type ProbeResult = z.infer<typeof ProbeResult>;
 
 export const ProbeOptions = z.strictObject({
-  /** Port of the client checks. Default: the URL's port, else 80. */
-  clientPort: Port.optional(),
+  /** Port of the client checks. Default: the URL's port, else 80. Never 0 (no server listens there). */
+  clientPort: PortSetting.optional(),
   profile: ProbeProfileOption.default("auto"),
-  /** Windows-auth-only vdir to check. Default: WSUSAdmin (kb920659), ApiRemoting30 (modern), whichever exists (auto). */
-  windowsAuthVdir: VdirName.optional(),
+  /**
+   * Windows-auth-only vdir to check. Default: WSUSAdmin (kb920659), ApiRemoting30 (modern), whichever
+   * exists (auto). As in a spec, never one of the anonymous WSUS vdirs (core/model/spec.ts).
+   */
+  windowsAuthVdir: WindowsAuthVdirName.optional(),
   /** Per-request timeout in ms. */
   timeoutMs: z
     .number()

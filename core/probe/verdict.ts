@@ -111,6 +111,8 @@ export function planProbe(url: string, options: ProbeOptionsInput = {}): ProbePl
   // WHATWG URL drops a default port (":80"); an explicit one still counts as "the URL has a port".
   const explicitDefault = /^http:\/\/(?:[^@\/?#]*@)?(?:\[[^\]]*\]|[^\/?#:]*):0*80(?:[\/?#]|$)/i.test(url.trim());
   const urlPort = u.port !== "" ? Number(u.port) : explicitDefault ? 80 : null;
+  // WHATWG URL takes port 0 (`http://wsus01:0/`), but nothing can listen there: a typo, not a server to judge
+  if (urlPort === 0) throw new ProbeInputError("url", `port expected 1..65535, got 0 in ${JSON.stringify(url)}`);
   const clientPort = opts.clientPort ?? urlPort ?? 80;
   const adminPort = urlPort ?? clientPort;
   const clientBase = `http://${u.hostname}:${clientPort}`;

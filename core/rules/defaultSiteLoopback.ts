@@ -1,7 +1,9 @@
 import type { Binding } from "../state/schema";
 import { clientSiteState } from "./query";
 import type { RepairAction } from "../plan/actions";
-import { findingsFor, manual, type Rule, type RuleContext } from "./rule";
+import { commandLine, switchArg } from "../commands/quote";
+import { APPCMD } from "../plan/render";
+import { findingsFor, manual, manualCommand, type Rule, type RuleContext } from "./rule";
 
 const LOOPBACK = "127.0.0.1";
 const isHttp = (b: Binding) => b.protocol === "http";
@@ -69,7 +71,13 @@ export const defaultSiteLoopback: Rule = {
                 target: req.name,
                 message: `every binding of ${site.name} on port ${port} needs a host name (${onPort.map(bindingText).join(", ")}), none is the server's (${state.computerName}): clients asking for http://${state.computerName}:${port}/ get 400 Invalid Hostname`,
                 // the name clients use is the WUServer policy's: only a person knows it
-                repair: [manual(`add a binding for the host name in the clients' WUServer URL, e.g. appcmd set site /site.name:"${site.name}" /+bindings.[protocol='http',bindingInformation='*:${port}:<name>']`)],
+                repair: [
+                  manualCommand(
+                    "add a binding for the host name in the clients' WUServer URL, e.g. ",
+                    () => commandLine(APPCMD, "set", "site", switchArg("site.name", site.name)),
+                    ` /+bindings.[protocol='http',bindingInformation='*:${port}:<name>']`,
+                  ),
+                ],
               }),
         );
       }

@@ -2,6 +2,7 @@ import type { Layout } from "../model/layout";
 import type { Spec } from "../model/spec";
 import type { ObservedState } from "../state/schema";
 import type { RepairAction } from "../plan/actions";
+import { UnsafeArgumentError } from "../commands/quote";
 import { describeActions, renderAction } from "../plan/render";
 import type { Finding } from "./finding";
 
@@ -59,6 +60,20 @@ export function findingsFor(rule: Pick<Rule, "id" | "cause" | "severity">) {
 
 /** Manual step helper: shown to the user, never sent to a server. */
 export const manual = (text: string): RepairAction => ({ kind: "manual", text });
+
+/**
+ * A manual step that shows a command for a person to run. The command is built with the quoting module
+ * like every command we send, so a hostile name read from the server (a computer name `X&calc&REM`, a
+ * site name with `"`) is never printed as something to paste: the step then says why it is not shown.
+ */
+export function manualCommand(before: string, build: () => string, after = ""): RepairAction {
+  try {
+    return manual(`${before}${build()}${after}`);
+  } catch (e) {
+    if (!(e instanceof UnsafeArgumentError)) throw e;
+    return manual(`${before}(no command shown: ${e.message})${after}`);
+  }
+}
 
 /**
  * Names in repairs come from the spec and from the server (site names, accounts, paths): hostile until

@@ -3,9 +3,10 @@ import { effectiveAccess, hasRights } from "../acl/effective";
 import { covers, REQUIRED } from "../acl/rights";
 import { pathKey } from "../model/paths";
 import { principal, SID, wellKnownName } from "../model/principals";
-import { netGroupName } from "../plan/render";
+import { commandLine, quoteArg } from "../commands/quote";
+import { renderAction } from "../plan/render";
 import { groupBySid, selfUpdateHolders, siteFor, vdirOf } from "./query";
-import { findingsFor, manual, type Rule, type RuleContext } from "./rule";
+import { findingsFor, manualCommand, type Rule, type RuleContext } from "./rule";
 
 const addToUsers = (group: string, member: string) => ({ kind: "add-group-member" as const, group, groupSid: SID.users, member });
 
@@ -113,7 +114,7 @@ export const selfUpdateAcl: Rule = {
               ? `${who} is denied read access to ${folder} by a Deny entry (IIS answers 401.3)`
               : `${who}, IIS's anonymous user, cannot read ${folder}${token.users === false ? " (it is not in Users, not even through Authenticated Users)" : ""}: IIS answers 401.3`,
             repair: denied
-              ? [manual(`remove the Deny entries that hit ${who} on ${folder} (icacls "${folder}" /remove:d …): the ACL shows which`)]
+              ? [manualCommand(`remove the Deny entries that hit ${JSON.stringify(who)} (the ACL shows which): `, () => commandLine("icacls", quoteArg(folder), "/remove:d"), " <account>")]
               : viaUsers
                 ? [usersGrant]
                 : viaMembership
@@ -134,7 +135,7 @@ export const selfUpdateAcl: Rule = {
           message: `${who}, IIS's anonymous user, is not in ${usersName} (neither itself nor through Authenticated Users)${readable ? `; it reads ${folder} through its own entries` : ""}`,
           repair: optIn
             ? [addToUsers(usersName, identity.name)]
-            : [manual(`put it back in the group: net localgroup ${netGroupName(usersName)} ${identity.name} /add (opt in with repairs.addIusrToUsers)`)],
+            : [manualCommand("put it back in the group: ", () => renderAction(addToUsers(usersName, identity.name))!, " (opt in with repairs.addIusrToUsers)")],
         }),
       );
     }

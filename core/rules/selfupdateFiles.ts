@@ -1,5 +1,6 @@
 import { pathKey } from "../model/paths";
-import { findingsFor, manual, type Rule, type RuleContext } from "./rule";
+import { renderAction } from "../plan/render";
+import { findingsFor, manualCommand, type Rule, type RuleContext } from "./rule";
 
 const msi = (installDir: string) => `${installDir}\\Setup\\Selfupdate.msi`;
 const fileKey = (p: string) => p.replace(/\//g, "\\").replace(/^\\+/, "").toLowerCase();
@@ -27,7 +28,7 @@ export const selfUpdateFiles: Rule = {
         message: `missing from ${folder}: ${missing.join(", ")}`,
         repair: layout.spec.repairs.reinstallSelfUpdate
           ? [{ kind: "install-msi", msi: msi(layout.spec.installDir) }]
-          : [manual(`reinstall the SelfUpdate files: msiexec /i "${msi(layout.spec.installDir)}" /qn (opt in with repairs.reinstallSelfUpdate)`)],
+          : [manualCommand("reinstall the SelfUpdate files: ", () => renderAction({ kind: "install-msi", msi: msi(layout.spec.installDir) })!, " (opt in with repairs.reinstallSelfUpdate)")],
       }),
     ];
   },

@@ -1,4 +1,4 @@
-import { parseApplicationHostConfig, toSiteStates } from "../evidence/applicationHost";
+import { ambiguousSiteName, parseApplicationHostConfig, toSiteStates, withSchemaDefaults } from "../evidence/applicationHost";
 import { EvidenceError } from "../evidence/errors";
 import { icaclsField, parseIcaclsFor } from "../evidence/icacls";
 import { localGroupFromText, netLocalGroupField, parseNetLocalGroup } from "../evidence/netLocalGroup";
@@ -7,16 +7,7 @@ import { dirAclFromSddl } from "../evidence/sddl";
 import { principal } from "../model/principals";
 import { describeIssues } from "../model/spec";
 import { DEFAULT_WINDOWS_ENV, normalizeWindowsPath, pathKey } from "../model/paths";
-import type { AuthState, DirAcl, LocalGroup, ObservedState } from "./schema";
-
-/**
- * IIS schema defaults for what no level of applicationHost.config sets: anonymous and Windows
- * authentication are off (IIS's own file turns anonymous on at server level), sslFlags is None.
- */
-function withSchemaDefaults(a: AuthState): AuthState {
-  // anonymousUser stays null when set nowhere: IIS then runs anonymous requests as IUSR (IIS docs).
-  return { anonymous: a.anonymous ?? false, anonymousUser: a.anonymousUser, windows: a.windows ?? false, requireSsl: a.requireSsl ?? false };
-}
+import type { DirAcl, LocalGroup, ObservedState } from "./schema";
 
 /** Validate an evidence bundle, naming the bad field. */
 export function parseEvidence(input: unknown): Evidence {
@@ -39,11 +30,10 @@ export function stateFromEvidence(input: unknown): ObservedState {
   const evidence = parseEvidence(input);
   const env = environmentOf(evidence);
   const config = parseApplicationHostConfig(evidence.applicationHostConfig);
-  const sites = toSiteStates(config, env).map((s) => ({
-    ...s,
-    rootAuth: withSchemaDefaults(s.rootAuth),
-    vdirs: s.vdirs.map((v) => ({ ...v, auth: withSchemaDefaults(v.auth) })),
-  }));
+  const sites = toSiteStates(config, env).map((s) =>
+    // a site whose settings cannot be told stays unknown (no defaults filled in)
+    ambiguousSiteName(s.name) ? s : { ...s, rootAuth: withSchemaDefaults(s.rootAuth), vdirs: s.vdirs.map((v) => ({ ...v, auth: withSchemaDefaults(v.auth) })) },
+  );
   const computerName = evidence.computerName ?? null;
 
   const cn = computerName ?? undefined;
@@ -95,6 +85,7 @@ export function stateFromEvidence(input: unknown): ObservedState {
     groups,
     files,
     sharePoint: evidence.sharePoint ? { installed: evidence.sharePoint.installed, excludedPaths: evidence.sharePoint.excludedPaths ?? null } : null,
+    locations: Object.fromEntries(config.authByLocation),
   };
 }
 

@@ -68,6 +68,19 @@ export const GroupMember = z.object({ name: z.string(), sid: z.string().nullable
 /** A local group: its name on the server (localised), its SID when known, its members. */
 export const LocalGroup = z.object({ name: z.string(), sid: z.string().nullable(), members: z.array(GroupMember) });
 
+/**
+ * What one `<location>` (or the server level) of applicationHost.config SETS for the auth and SSL
+ * settings the rules judge; an absent key means "inherit" (IIS configuration inheritance).
+ */
+export const LocationSettings = z.object({
+  anonymous: z.boolean().optional(),
+  /** anonymousAuthentication/@userName: the account anonymous requests run as; "" = the application pool identity. */
+  anonymousUser: z.string().optional(),
+  windows: z.boolean().optional(),
+  /** access/@sslFlags as written, e.g. "Ssl, SslNegotiateCert" or "None". */
+  sslFlags: z.string().optional(),
+});
+
 export const ObservedState = z.object({
   source: z.enum(["evidence", "declaration"]),
   computerName: z.string().nullable(),
@@ -80,6 +93,13 @@ export const ObservedState = z.object({
   files: z.record(z.string(), z.object({ path: z.string(), files: z.array(z.string()) })).nullable(),
   /** excludedPaths null = SharePoint's exclusions could not be read. */
   sharePoint: z.object({ installed: z.boolean(), excludedPaths: z.array(z.string()).nullable() }).nullable(),
+  /**
+   * The settings each `<location>` sets, keyed by locationKey() ("" = server level, "default web site",
+   * "default web site/wsusadmin" …): where a setting is pinned and where it is inherited. Known for a
+   * server's evidence; absent for a declaration. With it, a change at a parent shows in every child that
+   * inherits it (core/plan/simulate.ts), which is what the plan's safety checks need.
+   */
+  locations: z.record(z.string(), LocationSettings).nullable().optional(),
 });
 
 export type Binding = z.infer<typeof Binding>;
@@ -91,3 +111,4 @@ export type DirAcl = z.infer<typeof DirAcl>;
 export type LocalGroup = z.infer<typeof LocalGroup>;
 export type GroupMember = z.infer<typeof GroupMember>;
 export type ObservedState = z.infer<typeof ObservedState>;
+export type LocationSettings = z.infer<typeof LocationSettings>;
