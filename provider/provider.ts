@@ -8,11 +8,13 @@ import type * as Runtime from "./runtime";
  * `__provider` property; the `pulumi-resource-pulumi-nodejs` plugin later revives that text with
  * `require-from-string` and calls its methods, with the project directory as its cwd. The serializer
  * walks every captured value by value (only CommonJS modules found in require.cache become
- * `require(...)`), so this file captures nothing but the small `runtime` function below: zod, execa
- * and the project's own modules are loaded inside the plugin, lazily, from `wsus-iis/provider-runtime`
- * (package.json "exports", resolved from the plugin's cwd: the package itself when the program lives
- * in this repository, node_modules/wsus-iis in a user project). WSUS_IIS_PROVIDER_RUNTIME overrides
- * the specifier (a package subpath or an absolute file path) for layouts where cwd cannot resolve it.
+ * `require(...)`), so this file captures nothing but the small `runtime` and `refuseStaleBuild`
+ * functions below: zod, execa and the project's own modules are loaded inside the plugin, lazily, from
+ * `wsus-iis/provider-runtime` (package.json "exports", resolved from the plugin's cwd: the package
+ * itself when the program lives in this repository, node_modules/wsus-iis in a user project).
+ * WSUS_IIS_PROVIDER_RUNTIME overrides the specifier (a package subpath or an absolute file path) for
+ * layouts where cwd cannot resolve it. A runtime from a build older than the sources next to it is
+ * refused (provider/freshness.ts).
  *
  * Keep it that way: no module-level imports used at run time, no captured schemas or clients.
  */
@@ -38,7 +40,43 @@ async function runtime(): Promise<typeof Runtime> {
     err.stack = err.message;
     throw err;
   }
+  await refuseStaleBuild(specifier);
   return typeof m.check === "function" ? m : (m.default as typeof Runtime);
+}
+
+/**
+ * A runtime loaded from a build (`<root>/dist/provider/runtime.js`) runs only if that dist/ is not
+ * older than the TypeScript sources next to it (a source checkout, `npm link`, a `file:` dependency):
+ * otherwise stale code would converge servers silently. The check is provider/freshness.ts, loaded
+ * from next to the runtime (the build's own copy, dist/provider/freshness.js); an installed package
+ * has no sources and passes. Like `runtime`, it captures nothing: Node's modules are imported inside.
+ */
+async function refuseStaleBuild(specifier: string): Promise<void> {
+  const path = await import("node:path");
+  const { pathToFileURL } = await import("node:url");
+  let file: string;
+  try {
+    // The file `import(specifier)` loaded: the same resolution from the plugin's cwd (package
+    // "exports" has only the "default" condition, so require and import agree).
+    file = /^(?:\/|[A-Za-z]:[\\/])/.test(specifier)
+      ? specifier
+      : (await import("node:module")).createRequire(path.join(process.cwd(), "[wsus-iis provider]")).resolve(specifier);
+  } catch {
+    return; // loaded, but not resolvable as a file (a custom loader): no build to judge
+  }
+  const dir = path.dirname(path.resolve(file));
+  if (path.basename(dir) !== "provider" || path.basename(path.dirname(dir)) !== "dist") return; // not a build
+  const checker = path.join(dir, "freshness.js");
+  let freshness: { assertFreshBuild?: (dir: string) => void; default?: { assertFreshBuild?: (dir: string) => void } };
+  try {
+    freshness = await import(pathToFileURL(checker).href);
+  } catch {
+    const err = new Error(`wsus-iis: dist/ is older than its sources (${checker} is missing: the build predates this provider): run npm run build in ${path.dirname(path.dirname(dir))}`);
+    err.stack = err.message;
+    throw err;
+  }
+  const assertFreshBuild = freshness.assertFreshBuild ?? freshness.default?.assertFreshBuild;
+  if (typeof assertFreshBuild === "function") assertFreshBuild(dir);
 }
 
 export const wsusIisProvider: pulumi.dynamic.ResourceProvider = {
