@@ -45,7 +45,7 @@ export class WsusIisServer extends pulumi.dynamic.Resource {
   declare public readonly appliedCommands: pulumi.Output<string[]>;
   /** sha256 of applicationHost.config as last seen. */
   declare public readonly configHash: pulumi.Output<string>;
-  /** "applied" / "nothing-to-do" (last converge) or "observed" (imported). */
+  /** "applied" / "nothing-to-do" (last converge) or "observed" (read without a converge before). */
   declare public readonly status: pulumi.Output<string>;
   declare public readonly backupName: pulumi.Output<string | null>;
   declare public readonly roundTrips: pulumi.Output<number>;

@@ -72,7 +72,7 @@ export interface ProviderOutputs extends ProviderInputs {
   appliedCommands: string[];
   /** sha256 of applicationHost.config as last seen. */
   configHash: string;
-  /** "applied" / "nothing-to-do" (last converge), "observed" (imported, never converged). */
+  /** "applied" / "nothing-to-do" (last converge), "observed" (read without a converge before). */
   status: ServerStatus | string;
   /** `appcmd add backup` name taken before the last IIS change, or null. */
   backupName: string | null;
@@ -333,9 +333,16 @@ export interface DiffResult {
 }
 
 /**
- * changes when spec (compared parsed, so `{}` equals explicit defaults), target, credentials or
- * removeOnDelete differ, or when the last read found drift the plan can repair (`pendingSteps` > 0,
- * so `pulumi refresh` + `pulumi up` repairs it). Only a different target replaces (another server).
+ * changes when spec (compared parsed, so `{}` equals explicit defaults), target or removeOnDelete
+ * differ, or when the last converge or read left the server non-compliant or with repairable drift
+ * (`compliant` false, `pendingSteps` > 0): an update then re-checks, repairs what it can and reports
+ * the manual steps, and `pulumi preview --refresh --expect-no-changes` fails on any non-compliant
+ * server. Only a different target replaces (another server).
+ *
+ * Credentials are not compared: the same key at another path (a laptop, a CI runner) is no reason to
+ * converge a server. New credentials are used and stored by the next update; a refresh uses those of
+ * the last update (the engine hands Read the stored outputs only: sdk/nodejs/cmd/dynamic-provider
+ * index.ts `read`, and a no-change diff keeps the old outputs: pkg/resource/deploy/step.go SameStep).
  */
 export async function diff(_id: string, olds: unknown, news: unknown): Promise<DiffResult> {
   return guarded([olds, news], async () => {
@@ -348,9 +355,9 @@ export async function diff(_id: string, olds: unknown, news: unknown): Promise<D
       replaces.push("target");
     }
     if (containsUnknown(n.spec) || !sameSpec(o.spec, n.spec)) changed.push("spec");
-    if (containsUnknown(n.credentials) || stableJson(o.credentials ?? {}) !== stableJson(n.credentials ?? {})) changed.push("credentials");
     if (n.removeOnDelete === UNKNOWN || (o.removeOnDelete ?? false) !== (n.removeOnDelete ?? false)) changed.push("removeOnDelete");
-    if (typeof o.pendingSteps === "number" && o.pendingSteps > 0 && changed.length === 0) changed.push("drift");
+    const drifted = (typeof o.pendingSteps === "number" && o.pendingSteps > 0) || o.compliant === false;
+    if (drifted && changed.length === 0) changed.push("drift");
     return { changes: changed.length > 0, replaces, deleteBeforeReplace: false, changed };
   });
 }
@@ -426,9 +433,11 @@ export async function update(_id: string, olds: unknown, news: unknown): Promise
 }
 
 /**
- * Live read (one round trip): current compliance, findings and config hash; inputs kept. For
- * `pulumi import` the properties may be empty: the target comes from the id and the spec is the
- * default (`{}`); both are returned as inputs.
+ * Live read (one round trip, `pulumi refresh`): current compliance, findings and config hash; inputs
+ * kept. `pulumi import` cannot reach here: the engine's import calls Read with no state, and the
+ * dynamic-provider plugin fails on the missing `__provider` first (pkg/resource/deploy/step.go
+ * ImportStep; pulumi/pulumi#3550, #16175, #17698). Adopt a server by declaring it and running `pulumi
+ * up` (a compliant one gives nothing-to-do). Without a target in the properties, the id is the target.
  */
 export async function read(id: string, props: unknown): Promise<{ id: string; props: ProviderOutputs; inputs: ProviderInputs }> {
   return guarded([props], async () => {
@@ -446,7 +455,9 @@ export async function read(id: string, props: unknown): Promise<{ id: string; pr
       configHash: checked.configHash,
       status: typeof p0.status === "string" ? p0.status : "observed",
       backupName: typeof p0.backupName === "string" ? p0.backupName : null,
-      roundTrips: t.roundTrips,
+      // volatile: the last converge's count stays (a read's own count would make a false diff under
+      // PULUMI_ENABLE_LEGACY_REFRESH_DIFF, which compares outputs)
+      roundTrips: typeof p0.roundTrips === "number" ? p0.roundTrips : t.roundTrips,
       owned: owned.success ? owned.data : [],
       pendingSteps: checked.plan.steps.length,
       manualSteps: checked.plan.manual.map((m) => m.text),

@@ -91,11 +91,19 @@ describe("diff", () => {
     expect(await rt.diff("lab:/srv/a", base, { ...base, target: "lab:/srv/b" })).toEqual({ changes: true, replaces: ["target"], deleteBeforeReplace: false, changed: ["target"] });
   });
 
-  it("credentials and removeOnDelete changes are updates, not replacements", async () => {
+  // Issue 12: the same key at another path (a laptop, a CI runner) is no reason to converge a server.
+  it("credentials alone never make a change; removeOnDelete is an update, not a replacement", async () => {
     const d = await rt.diff("x", { ...base, credentials: { sshIdentity: "/k/1" } }, { ...base, credentials: { sshIdentity: "/k/2" } });
-    expect(d).toMatchObject({ changes: true, replaces: [], changed: ["credentials"] });
+    expect(d).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false, changed: [] });
     expect((await rt.diff("x", base, { ...base, removeOnDelete: true })).changed).toEqual(["removeOnDelete"]);
     expect((await rt.diff("x", { ...base, removeOnDelete: false }, base)).changes).toBe(false);
+  });
+
+  // Issue 12: `pulumi preview --refresh --expect-no-changes` must fail on any non-compliant server, also
+  // one whose problems need a person (no automatic step): an update re-checks and reports them.
+  it("a non-compliant server is a change even when nothing can be repaired automatically", async () => {
+    expect(await rt.diff("x", { ...base, compliant: false, pendingSteps: 0 }, base)).toMatchObject({ changes: true, changed: ["drift"] });
+    expect((await rt.diff("x", { ...base, compliant: true, pendingSteps: 0 }, base)).changes).toBe(false);
   });
 
   it("drift found by the last read (pendingSteps > 0) makes `pulumi up` update", async () => {
@@ -175,7 +183,30 @@ describe("create / update / read on lab servers", () => {
     expect((await rt.diff(created.id, u.outs, inputs)).changes).toBe(false);
   });
 
-  it("import: read with only the id derives the target and the default spec", async () => {
+  // PULUMI_ENABLE_LEGACY_REFRESH_DIFF compares old and refreshed outputs: a read's own round-trip count
+  // (1) against the converge's (2) would be a false diff.
+  it("read keeps the volatile fields of the last converge (roundTrips, status, backupName)", async () => {
+    const dir = await lab([4]);
+    const created = await rt.create({ spec: {}, target: `lab:${dir}` });
+    expect(created.outs.roundTrips).toBe(2);
+    const r = await rt.read(created.id, created.outs);
+    expect(r.props).toMatchObject({ roundTrips: 2, status: "applied", backupName: created.outs.backupName, compliant: true });
+    expect(await rt.diff(created.id, r.props, { spec: {}, target: `lab:${dir}` })).toMatchObject({ changes: false });
+  });
+
+  // Issue 12: adoption is "declare, then up" (pulumi import cannot reach a dynamic provider's Read).
+  it("adopting a compliant server: create reads once and changes nothing; delete leaves it alone", async () => {
+    const dir = await lab([]);
+    const [config, state] = [apphost(dir), readFileSync(path.join(dir, "lab.json"))];
+    const { id, outs } = await rt.create({ spec: {}, target: `lab:${dir}` });
+    expect(outs).toMatchObject({ status: "nothing-to-do", compliant: true, appliedCommands: [], roundTrips: 1, backupName: null, owned: [] });
+    expect(Buffer.compare(config, apphost(dir))).toBe(0);
+    expect(await rt.deleteResource(id, outs)).toEqual({ removed: [], skipped: [] });
+    expect(Buffer.compare(config, apphost(dir))).toBe(0);
+    expect(Buffer.compare(state, readFileSync(path.join(dir, "lab.json")))).toBe(0);
+  });
+
+  it("read without a target in the properties takes the id as the target (defensive: the engine always sends the state)", async () => {
     const dir = await lab([6]);
     const r = await rt.read(`lab:${dir}`, {});
     expect(r.id).toBe(`lab:${dir}`);

@@ -6,6 +6,17 @@ import { startPlugin, type PluginProcess } from "./plugin";
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Props = Record<string, any>;
 
+/** A DiffResponse decoded whole (see diffFull). */
+export interface ProviderDiff {
+  changes: "some" | "none" | "unknown";
+  replaces: string[];
+  stables: string[];
+  diffs: string[];
+  deleteBeforeReplace: boolean;
+  hasDetailedDiff: boolean;
+  detailedDiff: Record<string, { kind: number; inputDiff: boolean }>;
+}
+
 export class DynamicProviderHarness {
   private constructor(
     private readonly plugin: PluginProcess,
@@ -63,40 +74,75 @@ export class DynamicProviderHarness {
     return { changes, replaces: r.getReplacesList(), deleteBeforeReplace: r.getDeletebeforereplace() };
   }
 
-  async create(urn: string, properties: Props, preview = false): Promise<{ id: string; properties: Props }> {
+  /**
+   * Diff as the engine sees it (sdk/go/common/resource/plugin/provider_plugin.go, `provider.Diff`): the request
+   * carries `olds` (old OUTPUTS), `old_inputs` and `news`; the response is decoded whole, so a caller can see
+   * what the plugin does NOT send (cmd/dynamic-provider sets only changes, replaces and deleteBeforeReplace:
+   * no `diffs`, no `stables`, no `detailedDiff`).
+   */
+  async diffFull(urn: string, id: string, olds: Props, news: Props, oldInputs?: Props): Promise<ProviderDiff> {
+    const req = new provproto.DiffRequest();
+    req.setUrn(urn);
+    req.setId(id);
+    req.setOlds(structproto.Struct.fromJavaScript(olds));
+    req.setNews(structproto.Struct.fromJavaScript(news));
+    if (oldInputs) req.setOldInputs(structproto.Struct.fromJavaScript(oldInputs));
+    const r: any = await unary(this.client, "diff", req);
+    const C = provproto.DiffResponse.DiffChanges;
+    const detailed: Record<string, { kind: number; inputDiff: boolean }> = {};
+    r.getDetaileddiffMap().forEach((v: any, k: string) => (detailed[k] = { kind: v.getKind(), inputDiff: v.getInputdiff() }));
+    return {
+      changes: r.getChanges() === C.DIFF_SOME ? "some" : r.getChanges() === C.DIFF_NONE ? "none" : "unknown",
+      replaces: r.getReplacesList(),
+      stables: r.getStablesList(),
+      diffs: r.getDiffsList(),
+      deleteBeforeReplace: r.getDeletebeforereplace(),
+      hasDetailedDiff: r.getHasdetaileddiff(),
+      detailedDiff: detailed,
+    };
+  }
+
+  /** `timeout` (seconds): what the engine sends from customTimeouts; cmd/dynamic-provider never reads it. */
+  async create(urn: string, properties: Props, preview = false, timeout?: number): Promise<{ id: string; properties: Props }> {
     const req = new provproto.CreateRequest();
     req.setUrn(urn);
     req.setProperties(structproto.Struct.fromJavaScript(properties));
     req.setPreview(preview);
+    if (timeout !== undefined) req.setTimeout(timeout);
     const r: any = await unary(this.client, "create", req);
     return { id: r.getId(), properties: r.getProperties()?.toJavaScript() };
   }
 
-  async read(urn: string, id: string, properties: Props, inputs?: Props): Promise<{ id: string; properties: Props; inputs?: Props }> {
+  async read(urn: string, id: string, properties: Props, inputs?: Props, timeout?: number): Promise<{ id: string; properties: Props; inputs?: Props }> {
     const req = new provproto.ReadRequest();
     req.setUrn(urn);
     req.setId(id);
     req.setProperties(structproto.Struct.fromJavaScript(properties));
     if (inputs) req.setInputs(structproto.Struct.fromJavaScript(inputs));
+    if (timeout !== undefined) req.setTimeout(timeout);
     const r: any = await unary(this.client, "read", req);
     return { id: r.getId(), properties: r.getProperties()?.toJavaScript(), inputs: r.getInputs()?.toJavaScript() };
   }
 
-  async update(urn: string, id: string, olds: Props, news: Props): Promise<{ properties: Props }> {
+  async update(urn: string, id: string, olds: Props, news: Props, oldInputs?: Props, timeout?: number): Promise<{ properties: Props }> {
     const req = new provproto.UpdateRequest();
     req.setUrn(urn);
     req.setId(id);
     req.setOlds(structproto.Struct.fromJavaScript(olds));
     req.setNews(structproto.Struct.fromJavaScript(news));
+    if (oldInputs) req.setOldInputs(structproto.Struct.fromJavaScript(oldInputs));
+    if (timeout !== undefined) req.setTimeout(timeout);
     const r: any = await unary(this.client, "update", req);
     return { properties: r.getProperties()?.toJavaScript() };
   }
 
-  async delete(urn: string, id: string, properties: Props): Promise<void> {
+  async delete(urn: string, id: string, properties: Props, oldInputs?: Props, timeout?: number): Promise<void> {
     const req = new provproto.DeleteRequest();
     req.setUrn(urn);
     req.setId(id);
     req.setProperties(structproto.Struct.fromJavaScript(properties));
+    if (oldInputs) req.setOldInputs(structproto.Struct.fromJavaScript(oldInputs));
+    if (timeout !== undefined) req.setTimeout(timeout);
     await unary(this.client, "delete", req);
   }
 
