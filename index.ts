@@ -7,9 +7,14 @@ import { deployStack } from "./components/stack";
 
 const stack = deployStack();
 
-/** Per server: target, configuration, profile, compliant, number of failing findings. */
+// Stack outputs are computed by the program, so they are as of the last `pulumi up` (or preview): a plain
+// `pulumi refresh` updates the WsusIisServer resources' own state only, not component or stack outputs
+// (pkg/resource/deploy at v3.248.0: refresh runs Read on custom resources; the program does not run).
+// Use `pulumi up --refresh` to bring them up to date, or read the server resources' outputs.
+
+/** Per server: target, configuration, profile, compliant, number of failing findings (as of the last up). */
 export const servers = stack.servers;
-/** Servers with failing findings after the last up/refresh. */
+/** Servers with failing findings after the last up. */
 export const drifted = stack.drifted;
-/** Every server compliant. */
+/** Every server compliant (as of the last up). */
 export const compliant = stack.compliant;

@@ -151,3 +151,65 @@ describe("bad stack config fails with the config path named", () => {
     expect(configPath("wsus-iis:servers", [1, "overrides", "vdirs", "Content", "physicalPath"])).toBe("wsus-iis:servers[1].overrides.vdirs.Content.physicalPath");
   });
 });
+
+/**
+ * Issue 12: stack config that cannot surprise. The README's `pulumi config set --path` lines, replayed
+ * the way the CLI stores them (pulumi/pulumi v3.248.0 pkg/cmd/pulumi/config/config.go `set`: "When
+ * setting the config for a path, "true" and "false" are treated as boolean values, and integers are
+ * treated as numbers. All other values are treated as strings"), then through the stack program.
+ */
+describe("stack config as `pulumi config set --path` writes it (the README's own commands)", () => {
+  /** `servers[0].credentials.sshIdentity` → ["servers", 0, "credentials", "sshIdentity"]. */
+  function pathOf(key: string): (string | number)[] {
+    const out: (string | number)[] = [];
+    for (const m of key.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) out.push(m[2] !== undefined ? Number(m[2]) : m[1]);
+    return out;
+  }
+  function typed(value: string): unknown {
+    if (value === "true" || value === "false") return value === "true";
+    if (/^-?\d+$/.test(value)) return Number(value);
+    return value;
+  }
+  function apply(config: Record<string, unknown>, line: string): { key: string; secret: boolean } {
+    const m = /^pulumi config set (?<flags>(?:--\S+ )*)'(?<key>[^']+)' (?<value>\S+)$/.exec(line.trim());
+    if (!m?.groups) throw new Error(`not a config set line: ${line}`);
+    expect(m.groups.flags).toContain("--path");
+    const [top, ...rest] = pathOf(m.groups.key);
+    let node = config as Record<string | number, unknown>;
+    let key: string | number = top;
+    for (const next of rest) {
+      node[key] ??= typeof next === "number" ? [] : {};
+      node = node[key] as Record<string | number, unknown>;
+      key = next;
+    }
+    node[key] = typed(m.groups.value);
+    return { key: String(top), secret: m.groups.flags.includes("--secret") };
+  }
+
+  it("the README's lines give a valid list, typed as the CLI types it, with the credentials secret", async () => {
+    const readme = readFileSync(path.join(root, "README.md"), "utf8");
+    const lines = readme.split("\n").filter((l) => l.startsWith("pulumi config set --path"));
+    expect(lines.length).toBeGreaterThanOrEqual(6);
+    const config: Record<string, unknown> = {};
+    const secrets = new Set<string>();
+    for (const l of lines) {
+      const { key, secret } = apply(config, l);
+      if (secret) secrets.add(`wsus-iis:${key}`);
+    }
+    const servers = parseServersConfig(config.servers);
+    expect(servers).toEqual([
+      expect.objectContaining({ name: "wsus01", target: "ssh://admin@wsus01.corp.example", configuration: 2, profile: "modern", removeOnDelete: false, credentials: { sshIdentity: "/home/ci/.ssh/wsus_ed25519", knownHostsFile: "/home/ci/.ssh/known_hosts" } }),
+    ]);
+    // the program, given this config as the language host hands it over (objects as JSON, secret keys listed)
+    const program = await runProgram({ "wsus-iis:servers": JSON.stringify(config.servers) }, [...secrets]);
+    expect(await valueOf(program.servers)).toMatchObject({ wsus01: { target: "ssh://admin@wsus01.corp.example", configuration: 2, profile: "modern" } });
+  });
+
+  it("Pulumi.yaml carries no server list (project config is every stack's default); a stack without one stops with one line", async () => {
+    const project = parseYaml(readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { config?: Record<string, unknown> };
+    expect(Object.keys(project.config ?? {}).filter((k) => /servers/.test(k))).toEqual([]);
+    const err = await runProgram({}).catch((e: Error) => e);
+    expect(String((err as Error).message).split("\n").filter(Boolean)).toHaveLength(2);
+    expect((err as Error).message).toContain("wsus-iis:servers: required (a list of { name, target, configuration?, profile?, overrides?, credentials? })");
+  });
+});
