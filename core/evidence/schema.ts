@@ -66,6 +66,17 @@ export const EvidenceV2 = z.strictObject({
   localGroups: z.record(z.string(), z.union([LocalGroupV2, z.string()])).optional(),
   /** `excludedPaths` absent = SharePoint's exclusions could not be read (the rule says unknown). */
   sharePoint: z.strictObject({ installed: z.boolean(), excludedPaths: z.array(z.string()).optional() }).optional(),
+  /**
+   * Runtime state (issue 13): the raw output of `appcmd list site /xml` and `appcmd list apppool /xml`
+   * (core/evidence/runtime.ts). applicationHost.config does not say whether a site or pool is running.
+   */
+  runtime: z.strictObject({ sitesXml: z.string().min(1), appPoolsXml: z.string().min(1) }).optional(),
+  /**
+   * web.config files that may set ASP.NET impersonation (system.web/identity): every folder a site maps
+   * (as applicationHost.config writes it) -> the file's text, or null when the folder has no web.config.
+   * Absent: impersonation set outside applicationHost.config is unknown.
+   */
+  webConfigs: z.record(z.string(), z.string().nullable()).optional(),
   /** Who collected it (informational). */
   agent: z
     .strictObject({

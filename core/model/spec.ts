@@ -67,6 +67,40 @@ export const Repairs = z.strictObject({
   sharePointExclusions: z.boolean().default(false),
 });
 
+/**
+ * The rule groups: `kb` (KB 920659's causes and the layout they imply) and `health` (the rest of the IIS
+ * state a WSUS server needs: WsusPool settings, ASP.NET impersonation, dynamic compression, runtime state;
+ * core/rules/health/). Default `kb` only.
+ */
+export const RULE_GROUPS = ["kb", "health"] as const;
+export type RuleGroup = (typeof RULE_GROUPS)[number];
+
+/**
+ * Thresholds of the health group. Defaults are Microsoft's WsusPool recommendations (KB 4490414, "Disable
+ * recycling and configure memory limits": queue length 2000, private and virtual memory limits 0, the
+ * 29-hour periodic restart 0, idle time-out 0, ping off). A hardening baseline may want a queue length of
+ * 1000 or less (DISA IIS STIG); lower `minQueueLength` then, knowing that WSUS scan storms get 503s.
+ */
+export const HealthSpec = z.strictObject({
+  /** The pool to judge; `auto` (default): the pool(s) the WSUS applications run in, read from the server. */
+  appPool: z.union([z.literal("auto"), z.string().min(1).max(64)]).default("auto"),
+  /** queueLength must be at least this (1..65535, the IIS schema's range). */
+  minQueueLength: z.number().int().min(10).max(65535).default(2000),
+  /** recycling/periodicRestart/@privateMemory in KB: 0 = no limit (recommended), or at least this many KB. */
+  privateMemoryKb: z.number().int().min(0).max(4294967295).default(0),
+  /** recycling/periodicRestart/@memory (virtual) in KB: 0 = no limit, or at least this many KB. */
+  virtualMemoryKb: z.number().int().min(0).max(4294967295).default(0),
+  /** recycling/periodicRestart/@time in minutes: 0 = no periodic restart (recommended). */
+  periodicRestartMinutes: z.number().int().min(0).max(432000).default(0),
+  /** processModel/@idleTimeout in minutes: 0 = never shut down when idle (recommended). */
+  idleTimeoutMinutes: z.number().int().min(0).max(43200).default(0),
+  /** processModel/@pingingEnabled: false recommended. */
+  pingingEnabled: z.boolean().default(false),
+  /** Require the xpress dynamic-compression scheme (suscomp.dll). KB 4490414 calls it optional ("if you want to conserve bandwidth"). */
+  compression: z.boolean().default(true),
+});
+export type HealthSpec = z.infer<typeof HealthSpec>;
+
 export const VdirOverride = z.strictObject({
   physicalPath: WindowsPath.optional(),
 });
@@ -124,6 +158,14 @@ export const SpecSchema = z.strictObject({
   /** Per-vdir physical path overrides (only what you set is checked). */
   vdirs: z.record(VdirName, VdirOverride).default({}),
   repairs: Repairs.prefault({}),
+  /** Which rule groups judge: `[kb]` (default), `[kb, health]`, or `[health]`. */
+  rules: z
+    .array(z.enum(RULE_GROUPS, { error: () => "expected kb or health" }))
+    .min(1)
+    .transform((g) => [...new Set(g)])
+    .default(["kb"]),
+  /** Thresholds of the health group (used only when `rules` includes health). */
+  health: HealthSpec.prefault({}),
 });
 
 export type SpecInput = z.input<typeof SpecSchema>;

@@ -33,6 +33,30 @@ export const RepairAction = z.discriminatedUnion("kind", [
   /** `group` is the group's name as the server reported it (`Benutzer`): `net localgroup` takes names only. */
   z.object({ kind: z.literal("add-group-member"), group: z.string(), groupSid: z.string().nullable(), member: z.string() }),
   z.object({ kind: z.literal("install-msi"), msi: z.string() }),
+  /**
+   * Health group (issue 13). `attribute` is appcmd's path below the pool (`appcmd set apppool NAME
+   * /recycling.periodicRestart.privateMemory:0`), `value` in appcmd's syntax (timeSpans as hh:mm:ss).
+   */
+  z.object({
+    kind: z.literal("set-apppool"),
+    pool: z.string(),
+    attribute: z.enum([
+      "queueLength",
+      "recycling.periodicRestart.privateMemory",
+      "recycling.periodicRestart.memory",
+      "recycling.periodicRestart.time",
+      "processModel.idleTimeout",
+      "processModel.pingingEnabled",
+    ]),
+    value: z.string().regex(/^(?:\d{1,10}|(?:\d+\.)?\d{2}:\d{2}:\d{2}|true|false)$/),
+  }),
+  /** ASP.NET impersonation off at `path` ("" = the site root), written to applicationHost.config. */
+  z.object({ kind: z.literal("set-impersonation"), site: z.string(), path: z.string() }),
+  /** The xpress scheme with `dll` (KB 4490414's line): added when absent, its dll and doDynamicCompression set when present. */
+  z.object({ kind: z.literal("set-compression"), dll: z.string(), exists: z.boolean() }),
+  /** Runtime state: started after every configuration change (ACTION_ORDER). */
+  z.object({ kind: z.literal("start-apppool"), pool: z.string() }),
+  z.object({ kind: z.literal("start-site"), site: z.string() }),
   /** Not automated (opt-in not given, or no safe generic command): shown to the user, never sent. */
   z.object({ kind: z.literal("manual"), text: z.string() }),
 ]);
@@ -49,12 +73,18 @@ export const ACTION_ORDER: Record<RepairAction["kind"], number> = {
   "set-ssl": 6,
   "grant-acl": 7,
   "add-group-member": 8,
-  "install-msi": 9,
-  manual: 10,
+  "set-apppool": 9,
+  "set-impersonation": 10,
+  "set-compression": 11,
+  "install-msi": 12,
+  // a pool or site starts with its repaired settings, and after the files it serves are back
+  "start-apppool": 13,
+  "start-site": 14,
+  manual: 15,
 };
 
 /** Which part of the server an action touches (for backups and rollback). */
-export function actionTouches(a: RepairAction): "iis" | "acl" | "group" | "files" | "none" {
+export function actionTouches(a: RepairAction): "iis" | "acl" | "group" | "files" | "runtime" | "none" {
   switch (a.kind) {
     case "grant-acl":
       return "acl";
@@ -64,6 +94,9 @@ export function actionTouches(a: RepairAction): "iis" | "acl" | "group" | "files
       return "files";
     case "manual":
       return "none";
+    case "start-apppool":
+    case "start-site":
+      return "runtime";
     default:
       return "iis";
   }

@@ -28,7 +28,7 @@ export const Plan = z.object({
   /** fail findings the plan does not fix (explained by `manual`), as predicted by the model. */
   unresolved: z.array(Finding),
   /** What the plan changes, so apply backs up only that (IIS config, ACLs …). */
-  touches: z.array(z.enum(["iis", "acl", "group", "files"])),
+  touches: z.array(z.enum(["iis", "acl", "group", "files", "runtime"])),
   /**
    * Why the plan was refused (core/plan/safety.ts): simulated on the server's state it would leave the
    * Windows-auth vdir open, change what the spec does not own, or break what passed. Then `steps` is

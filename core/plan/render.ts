@@ -1,4 +1,4 @@
-import { commandLine, quoteArg, switchArg, UnsafeArgumentError } from "../commands/quote";
+import { assertSafe, commandLine, quoteArg, switchArg, UnsafeArgumentError } from "../commands/quote";
 import { AUTH_SECTIONS, type RepairAction } from "./actions";
 
 export const APPCMD = "%windir%\\system32\\inetsrv\\appcmd.exe";
@@ -62,9 +62,41 @@ export function renderAction(a: RepairAction): string | null {
       // (Microsoft Learn, msiexec command-line options and error codes; cmd `if errorlevel N` is true for
       // an exit code of N or more). Exit 3010 (reboot required) is success (the agents treat it so).
       return `${commandLine("start", "/wait", "msiexec", "/fa", quoteArg(a.msi), "/qn", "/norestart")} & if errorlevel 1605 if not errorlevel 1606 ${commandLine("start", "/wait", "msiexec", "/i", quoteArg(a.msi), "/qn", "/norestart")}`;
+    case "set-apppool":
+      // appcmd set apppool "Contoso" /recycling.periodicRestart.privateMemory:… (IIS configuration reference,
+      // applicationPools/add/recycling/periodicRestart, AppCmd.exe sample; processModel the same way)
+      return commandLine(APPCMD, "set", "apppool", quoteArg(poolArg(a.pool)), `/${a.attribute}:${a.value}`);
+    case "set-impersonation":
+      // /commit:apphost: written where the finding saw it set, so `appcmd add backup` covers it
+      return commandLine(APPCMD, "set", "config", quoteArg(`${a.site}${a.path}`), "-section:system.web/identity", "/impersonate:false", "/commit:apphost");
+    case "set-compression": {
+      // KB 4490414's scheme line; the collection syntax as in the IIS configuration reference for
+      // httpCompression/scheme (appcmd set config -section:system.webServer/httpCompression /+"[name='…',…,dll='…']" /commit:apphost)
+      const dll = quoteFree(a.dll, true);
+      return a.exists
+        ? commandLine(APPCMD, "set", "config", "-section:system.webServer/httpCompression", `"/[name='xpress'].dll:${dll}"`, "/[name='xpress'].doDynamicCompression:true", "/commit:apphost")
+        : commandLine(
+            APPCMD,
+            "set",
+            "config",
+            "-section:system.webServer/httpCompression",
+            `/+"[name='xpress',doStaticCompression='false',doDynamicCompression='true',dll='${dll}',staticCompressionLevel='10',dynamicCompressionLevel='0']"`,
+            "/commit:apphost",
+          );
+    }
+    case "start-apppool":
+      return commandLine(APPCMD, "start", "apppool", switchArg("apppool.name", poolArg(a.pool)));
+    case "start-site":
+      return commandLine(APPCMD, "start", "site", switchArg("site.name", a.site));
     case "manual":
       return null;
   }
+}
+
+/** Pool names reach appcmd like site names: no path separators (appcmd's identifiers), nothing cmd.exe interprets. */
+function poolArg(pool: string): string {
+  if (/[\/\\]/.test(pool)) throw new UnsafeArgumentError(pool, "an application pool name with / or \\ is not passed to appcmd");
+  return pool;
 }
 
 /** `net localgroup` wants the bare group name: `VORDEFINIERT\Benutzer` -> `Benutzer`. */
@@ -73,7 +105,11 @@ export function netGroupName(name: string): string {
 }
 
 /** Values inside appcmd's '…' collection syntax must not contain a quote either. */
-function quoteFree(v: string): string {
+function quoteFree(v: string, spacesAllowed = false): string {
+  if (spacesAllowed) {
+    if (/['"]/.test(v)) throw new UnsafeArgumentError(v, "contains a quote (appcmd's '…' collection syntax)");
+    return assertSafe(v);
+  }
   if (/['"\s]/.test(v)) throw new Error(`binding value ${JSON.stringify(v)} contains a quote or space`);
   return quoteArg(v);
 }

@@ -3,6 +3,7 @@ import { pathKey } from "../model/paths";
 import { SID } from "../model/principals";
 import type { Spec } from "../model/spec";
 import { evaluate, RULES } from "../rules";
+import { ownedPools, wsusPools, wsusSites } from "../rules/health/scope";
 import { siteFor } from "../rules/query";
 import type { RuleFinding } from "../rules/rule";
 import type { AuthState, ObservedState, SiteState, VdirState } from "../state/schema";
@@ -150,6 +151,8 @@ export function planViolations(spec: Spec, layout: Layout, before: ObservedState
     if (JSON.stringify(after.groups?.[key]) !== JSON.stringify(group)) out.push(`the group ${group.name}, which the spec does not own, would change`);
   }
 
+  out.push(...healthViolations(spec, layout, before, after));
+
   // No finding that passed before fails after.
   const failing = (s: ObservedState) => new Set(evaluate(spec, s, RULES, layout).filter((f) => f.status === "fail").map(findingKey));
   const was = failing(before);
@@ -157,4 +160,42 @@ export function planViolations(spec: Spec, layout: Layout, before: ObservedState
     if (f.status === "fail" && !was.has(findingKey(f))) out.push(`${f.rule} on ${f.target} passes now and would fail after the plan: ${f.message}`);
   }
   return [...new Set(out)];
+}
+
+/**
+ * The health group's share of "nothing the spec does not own changes" (issue 13), on the effect: pools
+ * other than those the WSUS applications alone run in (or the one the spec names) keep every setting; a
+ * pool the WSUS applications share keeps its settings too (only its runtime state may change, by a start);
+ * impersonation outside the layout's sites, the runtime state of other sites and every compression
+ * scheme but xpress stay as they were.
+ */
+function healthViolations(spec: Spec, layout: Layout, before: ObservedState, after: ObservedState): string[] {
+  const b = before.health;
+  const a = after.health;
+  if (!b) return [];
+  if (!a) return ["the health state would be gone after the plan"];
+  const out: string[] = [];
+  const ctx = { spec, layout, state: before };
+  const owned = ownedPools(ctx);
+  const scope = wsusPools(ctx);
+  const wsusPoolNames = new Set(scope.kind === "pools" ? scope.pools.map((p) => p.pool.name.toLowerCase()) : []);
+  for (const pool of b.appPools) {
+    const key = lower(pool.name);
+    if (owned.has(key)) continue;
+    const now = a.appPools.find((p) => lower(p.name) === key);
+    const settings = (p: typeof pool | undefined) => (p ? JSON.stringify({ ...p, state: null }) : "gone");
+    const changed = wsusPoolNames.has(key) ? settings(now) !== settings(pool) : JSON.stringify(now) !== JSON.stringify(pool);
+    if (changed) out.push(`application pool ${pool.name}, which the spec does not own, would change`);
+  }
+  const sites = wsusSites(ctx).map((s) => lower(s.site.name));
+  const ownedKey = (k: string) => sites.some((s) => k === s || k.startsWith(`${s}/`));
+  for (const [k, v] of Object.entries(b.impersonation)) {
+    if (!ownedKey(k) && a.impersonation[k] !== v) out.push(`impersonation at ${k}, which the spec does not own, would change`);
+  }
+  for (const [k, v] of Object.entries(b.siteStates ?? {})) {
+    if (!sites.includes(k) && a.siteStates?.[k] !== v) out.push(`the runtime state of site ${k}, which the spec does not own, would change`);
+  }
+  const others = (h: typeof b) => JSON.stringify(h.compressionSchemes.filter((c) => lower(c.name) !== "xpress"));
+  if (others(a) !== others(b)) out.push("a compression scheme other than xpress would change");
+  return out;
 }

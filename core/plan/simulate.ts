@@ -2,6 +2,7 @@ import { rightsToMask } from "../acl/rights";
 import { pathKey } from "../model/paths";
 import { principal } from "../model/principals";
 import { effectiveAuthFrom, locationKey } from "../evidence/applicationHost";
+import { parseIisTimeSpanMinutes } from "../evidence/health";
 import type { LocationSettings, ObservedState, SiteState } from "../state/schema";
 import type { RepairAction } from "./actions";
 
@@ -91,6 +92,50 @@ export function simulate(state: ObservedState, a: RepairAction, files: readonly 
     }
     case "install-msi":
       for (const entry of Object.values(s.files ?? {})) entry.files = [...new Set([...entry.files, ...files])];
+      break;
+    case "set-apppool": {
+      const pool = s.health?.appPools.find((p) => p.name.toLowerCase() === a.pool.toLowerCase());
+      if (!pool) break;
+      const minutes = (v: string) => parseIisTimeSpanMinutes(v) ?? Number.NaN;
+      if (a.attribute === "queueLength") pool.queueLength = Number(a.value);
+      else if (a.attribute === "recycling.periodicRestart.privateMemory") pool.privateMemoryKb = Number(a.value);
+      else if (a.attribute === "recycling.periodicRestart.memory") pool.virtualMemoryKb = Number(a.value);
+      else if (a.attribute === "recycling.periodicRestart.time") pool.periodicRestartMinutes = minutes(a.value);
+      else if (a.attribute === "processModel.idleTimeout") pool.idleTimeoutMinutes = minutes(a.value);
+      else pool.pingingEnabled = a.value === "true";
+      break;
+    }
+    case "set-impersonation": {
+      // set at the path, in applicationHost.config: the path and every child that inherits it (not one
+      // that a deeper level sets on its own, which keeps its finding)
+      const h = s.health;
+      if (!h) break;
+      const key = locationKey(`${a.site}/${a.path}`);
+      const origin = h.impersonationSetAt[key];
+      for (const k of Object.keys(h.impersonation)) {
+        if ((k === key || k.startsWith(`${key}/`)) && h.impersonation[k] === true && h.impersonationSetAt[k] === origin) {
+          h.impersonation[k] = false;
+          delete h.impersonationSetAt[k];
+        }
+      }
+      break;
+    }
+    case "set-compression": {
+      const h = s.health;
+      if (!h) break;
+      const at = h.compressionSchemes.findIndex((c) => c.name.toLowerCase() === "xpress");
+      const scheme = { name: "xpress", dll: a.dll, dynamic: true };
+      if (at >= 0) h.compressionSchemes[at] = scheme;
+      else h.compressionSchemes.push(scheme);
+      break;
+    }
+    case "start-apppool": {
+      const pool = s.health?.appPools.find((p) => p.name.toLowerCase() === a.pool.toLowerCase());
+      if (pool) pool.state = "Started";
+      break;
+    }
+    case "start-site":
+      if (s.health?.siteStates) s.health.siteStates[a.site.toLowerCase()] = "Started";
       break;
     case "manual":
       break;

@@ -1,6 +1,7 @@
 import { defaultSiteOf } from "../model/layout";
 import { defaultSiteState } from "./query";
 import { findingsFor, type Rule, type RuleContext } from "./rule";
+import { KB920659 } from "./sources";
 
 /**
  * KB 920659 cause 6: "The default Web site does not have anonymous access permissions." It matters
@@ -10,6 +11,8 @@ import { findingsFor, type Rule, type RuleContext } from "./rule";
  */
 export const defaultSiteAnonymous: Rule = {
   id: "default-site-anonymous",
+  group: "kb",
+  helpUri: KB920659,
   cause: 6,
   severity: "error",
   title: "Default Web Site allows anonymous access",

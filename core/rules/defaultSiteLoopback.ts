@@ -4,6 +4,7 @@ import type { RepairAction } from "../plan/actions";
 import { commandLine, switchArg } from "../commands/quote";
 import { APPCMD } from "../plan/render";
 import { findingsFor, manual, manualCommand, type Rule, type RuleContext } from "./rule";
+import { KB920659 } from "./sources";
 
 const LOOPBACK = "127.0.0.1";
 const isHttp = (b: Binding) => b.protocol === "http";
@@ -33,6 +34,8 @@ function takes(b: Binding, address: string | "any", host: string): boolean {
  */
 export const defaultSiteLoopback: Rule = {
   id: "default-site-loopback",
+  group: "kb",
+  helpUri: KB920659,
   cause: 5,
   severity: "error",
   title: "The client site answers on 127.0.0.1 and on the server's name",

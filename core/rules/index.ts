@@ -16,9 +16,10 @@ import { selfUpdateClientPort } from "./selfupdateClientPort";
 import { selfUpdateFiles } from "./selfupdateFiles";
 import { selfUpdateVdir } from "./selfupdateVdir";
 import { sharePointExclusions } from "./sharePointExclusions";
+import { HEALTH_RULES } from "./health";
 
-/** Every rule, KB causes 1..8 in the KB's order, then the layout rules. */
-export const RULES: readonly Rule[] = [
+/** The KB group: KB causes 1..8 in the KB's order, then the layout rules. */
+export const KB_RULES: readonly Rule[] = [
   selfUpdateAcl,
   selfUpdateVdir,
   selfUpdateClientPort,
@@ -33,6 +34,15 @@ export const RULES: readonly Rule[] = [
   layoutRequireSsl,
   profileFits,
 ];
+
+/** Every rule of every group: the KB group, then the health group (core/rules/health/). */
+export const RULES: readonly Rule[] = [...KB_RULES, ...HEALTH_RULES];
+
+/** The rules of the groups a spec asks for (`rules`, default `[kb]`). */
+export function rulesFor(spec: Pick<Spec, "rules">, rules: readonly Rule[] = RULES): readonly Rule[] {
+  const groups = new Set(spec.rules ?? ["kb"]);
+  return rules.filter((r) => groups.has(r.group));
+}
 
 export function ruleById(id: string): Rule | undefined {
   return RULES.find((r) => r.id === id);
@@ -50,7 +60,8 @@ export function layoutFor(spec: Spec, state: ObservedState): Layout {
 export function evaluate(spec: Spec, state: ObservedState, rules: readonly Rule[] = RULES, layout: Layout = layoutFor(spec, state)): RuleFinding[] {
   indexState(state);
   const ctx = { spec, layout, state };
-  return rules.flatMap((rule) => rule.evaluate(ctx));
+  // only the groups the spec asks for (`rules`): the default `[kb]` judges exactly as before issue 13
+  return rulesFor(spec, rules).flatMap((rule) => rule.evaluate(ctx));
 }
 
 export { isProblem, isWarning } from "./finding";

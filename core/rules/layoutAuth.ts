@@ -3,6 +3,7 @@ import type { RepairAction } from "../plan/actions";
 import { findingsFor, type Rule, type RuleContext } from "./rule";
 import type { VdirRequirement } from "../model/layout";
 import type { SiteState, VdirState } from "../state/schema";
+import { KB920659 } from "./sources";
 
 const setAuth = (site: string, path: string, auth: "anonymous" | "windows", enabled: boolean): RepairAction[] => [
   { kind: "set-auth", site, path, auth, enabled },
@@ -24,6 +25,8 @@ function presentVdirs(ctx: RuleContext, pick: (v: VdirRequirement) => boolean): 
 /** Layout: the one Windows-auth vdir (WSUSAdmin / ApiRemoting30) asks for Windows authentication and is never anonymous. */
 export const layoutWindowsAuth: Rule = {
   id: "layout-windows-auth",
+  group: "kb",
+  helpUri: KB920659,
   cause: null,
   severity: "error",
   title: "The Windows-auth virtual directory is Windows-only",
@@ -49,6 +52,8 @@ export const layoutWindowsAuth: Rule = {
 /** Layout: every other WSUS vdir allows anonymous access (SelfUpdate has its own KB rule, cause 4). */
 export const layoutAnonymous: Rule = {
   id: "layout-anonymous",
+  group: "kb",
+  helpUri: KB920659,
   cause: null,
   severity: "error",
   title: "WSUS client virtual directories allow anonymous access",
@@ -68,6 +73,8 @@ export const layoutAnonymous: Rule = {
 /** Layout (modern profile, when the spec sets `ssl`): Require SSL on exactly the five SSL endpoints. */
 export const layoutRequireSsl: Rule = {
   id: "layout-require-ssl",
+  group: "kb",
+  helpUri: KB920659,
   cause: null,
   severity: "warning",
   title: "Require SSL matches the WSUS SSL split",

@@ -2,10 +2,13 @@ import { samePath } from "../model/paths";
 import { selfUpdatePlacementBroken, siteFor, vdirOf, vdirTarget } from "./query";
 import { addVdirActions } from "./repairs";
 import { findingsFor, manual, type Rule, type RuleContext } from "./rule";
+import { KB920659 } from "./sources";
 
 /** Layout: every site and virtual directory the configuration requires exists, where the spec fixes paths with the right path. */
 export const layoutVdirs: Rule = {
   id: "layout-vdirs",
+  group: "kb",
+  helpUri: KB920659,
   cause: null,
   severity: "error",
   title: "Required sites and virtual directories exist",

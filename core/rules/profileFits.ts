@@ -1,4 +1,5 @@
 import { findingsFor, manual, type Rule, type RuleContext } from "./rule";
+import { KB920659 } from "./sources";
 
 /**
  * The profile the spec names fits the server: a server with the IIS 7+ / WSUS 3.0 SP2+ layout judged as
@@ -8,6 +9,8 @@ import { findingsFor, manual, type Rule, type RuleContext } from "./rule";
  */
 export const profileFits: Rule = {
   id: "profile-fits-server",
+  group: "kb",
+  helpUri: KB920659,
   cause: null,
   severity: "warning",
   title: "The spec's profile fits the server",

@@ -1,5 +1,5 @@
 import type { Layout } from "../model/layout";
-import type { Spec } from "../model/spec";
+import type { RuleGroup, Spec } from "../model/spec";
 import type { ObservedState } from "../state/schema";
 import type { RepairAction } from "../plan/actions";
 import { UnsafeArgumentError } from "../commands/quote";
@@ -20,6 +20,10 @@ export interface RuleContext {
 export interface Rule {
   id: string;
   cause: number | null;
+  /** `kb`: KB 920659's causes and the layout they imply; `health`: the rest of the IIS state WSUS needs (core/rules/health/). */
+  group: RuleGroup;
+  /** The Microsoft article behind the rule (SARIF helpUri, report links). */
+  helpUri: string;
   title: string;
   description: string;
   severity: Finding["severity"];

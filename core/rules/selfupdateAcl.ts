@@ -7,6 +7,7 @@ import { commandLine, quoteArg } from "../commands/quote";
 import { renderAction } from "../plan/render";
 import { groupBySid, selfUpdateHolders, siteFor, vdirOf } from "./query";
 import { findingsFor, manualCommand, type Rule, type RuleContext } from "./rule";
+import { KB920659 } from "./sources";
 
 const addToUsers = (group: string, member: string) => ({ kind: "add-group-member" as const, group, groupSid: SID.users, member });
 
@@ -26,6 +27,8 @@ const RIGHTS_TEXT = { F: "Full Control", RX: "Read & Execute, Read, List Folder 
  */
 export const selfUpdateAcl: Rule = {
   id: "selfupdate-acl",
+  group: "kb",
+  helpUri: KB920659,
   cause: 1,
   severity: "error",
   title: "SelfUpdate folder permissions",

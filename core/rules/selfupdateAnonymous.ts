@@ -1,9 +1,12 @@
 import { selfUpdateHolders, vdirTarget } from "./query";
 import { findingsFor, type Rule, type RuleContext } from "./rule";
+import { KB920659 } from "./sources";
 
 /** KB 920659 cause 4: the SelfUpdate virtual directory must allow anonymous access on every site holding it. */
 export const selfUpdateAnonymous: Rule = {
   id: "selfupdate-anonymous",
+  group: "kb",
+  helpUri: KB920659,
   cause: 4,
   severity: "error",
   title: "SelfUpdate allows anonymous access",

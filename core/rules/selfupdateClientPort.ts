@@ -1,10 +1,13 @@
 import { httpPorts, listensOn, selfUpdateHolders, siteFor, vdirTarget } from "./query";
 import { addVdirActions, selfUpdateRequirement } from "./repairs";
 import { findingsFor, type Rule, type RuleContext } from "./rule";
+import { KB920659 } from "./sources";
 
 /** KB 920659 cause 3: SelfUpdate exists, but on no site that answers on the port clients use (80 in the KB). */
 export const selfUpdateClientPort: Rule = {
   id: "selfupdate-client-port",
+  group: "kb",
+  helpUri: KB920659,
   cause: 3,
   severity: "error",
   title: "SelfUpdate is on a site bound to the client port",

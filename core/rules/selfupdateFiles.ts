@@ -1,6 +1,7 @@
 import { pathKey } from "../model/paths";
 import { renderAction } from "../plan/render";
 import { findingsFor, manualCommand, type Rule, type RuleContext } from "./rule";
+import { KB920659 } from "./sources";
 
 const msi = (installDir: string) => `${installDir}\\Setup\\Selfupdate.msi`;
 const fileKey = (p: string) => p.replace(/\//g, "\\").replace(/^\\+/, "").toLowerCase();
@@ -8,6 +9,8 @@ const fileKey = (p: string) => p.replace(/\//g, "\\").replace(/^\\+/, "").toLowe
 /** KB 920659 cause 8: a defective Selfupdate.msi leaves files missing from the SelfUpdate folder. */
 export const selfUpdateFiles: Rule = {
   id: "selfupdate-files",
+  group: "kb",
+  helpUri: KB920659,
   cause: 8,
   severity: "error",
   title: "SelfUpdate files present",

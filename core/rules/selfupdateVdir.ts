@@ -1,10 +1,13 @@
 import { isAcceptedSelfUpdatePath, selfUpdateHolders, vdirTarget } from "./query";
 import { addVdirActions, selfUpdateRequirement } from "./repairs";
 import { findingsFor, type Rule, type RuleContext } from "./rule";
+import { KB920659 } from "./sources";
 
 /** KB 920659 cause 2: no SelfUpdate virtual directory anywhere, or one pointing at the wrong folder. */
 export const selfUpdateVdir: Rule = {
   id: "selfupdate-vdir",
+  group: "kb",
+  helpUri: KB920659,
   cause: 2,
   severity: "error",
   title: "SelfUpdate virtual directory exists and points to the SelfUpdate folder",

@@ -1,5 +1,6 @@
 import { urlPathKey } from "../model/paths";
 import { findingsFor, manual, type Rule, type RuleContext } from "./rule";
+import { KB920659 } from "./sources";
 
 /** The KB's minimum: SharePoint must leave these alone (WSUS 3 documents /iuident.cab too; the spec adds its own). */
 export const KB_SHAREPOINT_EXCLUSIONS = ["/selfupdate", "/clientwebservice"];
@@ -7,6 +8,8 @@ export const KB_SHAREPOINT_EXCLUSIONS = ["/selfupdate", "/clientwebservice"];
 /** KB 920659 cause 7: SharePoint on the WSUS server must exclude the WSUS paths from its management. */
 export const sharePointExclusions: Rule = {
   id: "sharepoint-exclusions",
+  group: "kb",
+  helpUri: KB920659,
   cause: 7,
   severity: "error",
   title: "SharePoint excludes the WSUS paths",

@@ -8,6 +8,7 @@ import { principal } from "../model/principals";
 import { describeIssues } from "../model/spec";
 import { DEFAULT_WINDOWS_ENV, normalizeWindowsPath, pathKey } from "../model/paths";
 import type { DirAcl, LocalGroup, ObservedState } from "./schema";
+import { healthFromEvidence } from "./health";
 
 /** Validate an evidence bundle, naming the bad field. */
 export function parseEvidence(input: unknown): Evidence {
@@ -86,6 +87,13 @@ export function stateFromEvidence(input: unknown): ObservedState {
     files,
     sharePoint: evidence.sharePoint ? { installed: evidence.sharePoint.installed, excludedPaths: evidence.sharePoint.excludedPaths ?? null } : null,
     locations: Object.fromEntries(config.authByLocation),
+    health: healthFromEvidence({
+      applicationHostConfig: evidence.applicationHostConfig,
+      config,
+      env,
+      ...("webConfigs" in evidence && evidence.webConfigs ? { webConfigs: evidence.webConfigs } : {}),
+      ...("runtime" in evidence && evidence.runtime ? { runtime: evidence.runtime } : {}),
+    }),
   };
 }
 

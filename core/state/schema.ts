@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { HealthState } from "./health";
 
 /**
  * The normalised state the rules judge. It is built either from a server's evidence (drift) or from a
@@ -100,6 +101,12 @@ export const ObservedState = z.object({
    * inherits it (core/plan/simulate.ts), which is what the plan's safety checks need.
    */
   locations: z.record(z.string(), LocationSettings).nullable().optional(),
+  /**
+   * What the health rules judge (core/state/health.ts): application pools, the pool of each
+   * application, compression schemes, impersonation, runtime state. Absent for a declaration and for
+   * states built before issue 13; the health rules then say unknown.
+   */
+  health: HealthState.nullable().optional(),
 });
 
 export type Binding = z.infer<typeof Binding>;
