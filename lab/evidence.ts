@@ -29,7 +29,8 @@ export interface CollectEvidenceOptions {
 /** What the lab's evidence reads (the agent's collect parameters for this lab). */
 export async function evidenceParams(dir: string, options: Omit<CollectEvidenceOptions, "server"> = {}): Promise<CollectParams> {
   const { layout } = await labLayout(dir);
-  return { aclPaths: options.paths ?? (await defaultPaths(dir)), groups: options.groups ?? [SID.users], fileDirs: [layout.selfUpdatePath] };
+  // health: true, like scripts/collect-evidence.ps1: a bundle serves every rule group later
+  return { aclPaths: options.paths ?? (await defaultPaths(dir)), groups: options.groups ?? [SID.users], fileDirs: [layout.selfUpdatePath], health: true };
 }
 
 async function defaultPaths(dir: string): Promise<string[]> {

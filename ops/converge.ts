@@ -24,6 +24,8 @@ export interface CheckResult {
    * parser's message. The report then holds one `config-readable` failure and nothing is planned.
    */
   unreadable: string | null;
+  /** What the agent could not read (its parts' rules say unknown): the collect answer's notes. */
+  notes: string[];
 }
 
 /** The report of a server whose applicationHost.config does not parse: one failure naming the parser's message. */
@@ -78,9 +80,10 @@ export async function checkTarget(transport: Transport, spec: Spec): Promise<Che
       configHash: res.configHash,
       journal: res.journal,
       unreadable: e.message,
+      notes: res.notes ?? [],
     };
   }
-  return { ...judged, evidence: res.evidence, configHash: res.configHash, journal: res.journal, unreadable: null };
+  return { ...judged, evidence: res.evidence, configHash: res.configHash, journal: res.journal, unreadable: null, notes: res.notes ?? [] };
 }
 
 /** Plan from a live read (one round trip). */

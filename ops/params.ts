@@ -8,7 +8,7 @@ import { APPCMD, netGroupName } from "../core/plan/render";
 
 /** What to read from a server for a layout: the SelfUpdate folder's ACL and files, and Users (by SID). */
 export function collectParams(layout: Layout): CollectParams {
-  return { aclPaths: [layout.selfUpdatePath], fileDirs: [layout.selfUpdatePath], groups: [SID.users] };
+  return { aclPaths: [layout.selfUpdatePath], fileDirs: [layout.selfUpdatePath], groups: [SID.users], ...(layout.spec.rules.includes("health") ? { health: true } : {}) };
 }
 
 /**

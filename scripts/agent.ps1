@@ -16,7 +16,8 @@
   then the plan's command lines in order, stops at the first failure and runs the rollback lines (the
   IIS restore only if nobody else changed the file meanwhile), then reads the state back.
 
-  Every command line it runs was built by the client (core/commands/quote.ts): this script never puts
+  Every command line it runs was built by the client (core/commands/quote.ts), or is one of the two
+  constant read-only lines below ($script:SitesXmlLine, $script:AppPoolsXmlLine): this script never puts
   a value on a command line itself.
 
   Dot-sourced without -RequestJson (scripts/collect-evidence.ps1 does that), it only defines its
@@ -38,6 +39,29 @@ $script:JournalKeep = 20
 # ERROR_SUCCESS, ERROR_SUCCESS_REBOOT_INITIATED and ERROR_SUCCESS_REBOOT_REQUIRED "are indicative of success").
 $script:SuccessCodes = @(0, 1641, 3010)
 $script:RebootCodes = @(1641, 3010)
+
+# Runtime state of sites and application pools (issue 13): applicationHost.config does not say whether
+# a site or pool runs (a person or rapid-fail protection may have stopped it). Two constant read-only
+# command lines; core/agent/runner.ts runs the same two (RUNTIME_COMMANDS). Their /xml output is one
+# element per object under <appcmd>, the text form's fields as attributes:
+#   <?xml version="1.0" encoding="UTF-8"?>
+#   <appcmd>
+#     <SITE SITE.NAME="Default Web Site" SITE.ID="1" bindings="http/*:80:" state="Started" />
+#     <APPPOOL APPPOOL.NAME="DefaultAppPool" PipelineMode="Integrated" RuntimeVersion="v4.0" state="Started" />
+#   </appcmd>
+# Sources: the text form with the same fields is in the IIS docs' appcmd samples ("Getting Started with
+# AppCmd.exe": `SITE "Site2" (id:3,bindings:http/*:82:,state:Stopped)`, `APPPOOL "DefaultAppPool"
+# (MgdVersion:v2.0,MgdMode:Integrated,state:Started)`); no Microsoft page prints the /xml form, but public
+# code that parses real output reads these attributes (sergueik/powershell_samples
+# utils/validate_apppools.ps1: [xml] of `appcmd.exe list apppool /xml`, APPPOOL.NAME, PipelineMode,
+# RuntimeVersion, state; Go and C# IIS tools parse `<SITE SITE.NAME=... SITE.ID=... bindings=... state=...>`).
+# The raw text goes into the evidence; core/evidence/runtime.ts parses it.
+$script:SitesXmlLine = '%windir%\system32\inetsrv\appcmd.exe list site /xml'
+$script:AppPoolsXmlLine = '%windir%\system32\inetsrv\appcmd.exe list apppool /xml'
+# web.config files read for the health rules (ASP.NET impersonation): at most this many folders, and
+# none larger than this (its folder is then left out: unknown, never a guess).
+$script:WebConfigMaxFolders = 500
+$script:WebConfigMaxBytes = 1048576
 
 # ---------------------------------------------------------------------------------------------------
 # Windows API adapter: the only functions that need Windows. On another platform (the lab runs this
@@ -202,10 +226,120 @@ function Get-WsusFiles([string]$Dir) {
   ,$files
 }
 
+# The first non-blank line of the texts (stderr, then stdout), trimmed, at most 200 characters: what a
+# note quotes of a command's complaint.
+function Get-WsusFirstLine([string[]]$Texts) {
+  foreach ($t in $Texts) {
+    foreach ($l in ([string]$t -split '\r?\n')) {
+      $s = $l.Trim([char[]]@(' ', "`t"))
+      if ($s -ne '') {
+        if ($s.Length -gt 200) { $s = $s.Substring(0, 200) }
+        return $s
+      }
+    }
+  }
+  ''
+}
+
+# Whether appcmd's output is what core/evidence/runtime.ts parses: well-formed XML under <appcmd>.
+function Test-WsusAppcmdXml([string]$Text) {
+  if ([string]::IsNullOrWhiteSpace($Text.TrimStart([char]0xFEFF))) { return $false }
+  try { $doc = [xml]($Text.TrimStart([char]0xFEFF)) } catch { return $false }
+  ($null -ne $doc.DocumentElement) -and ($doc.DocumentElement.Name -ceq 'appcmd')
+}
+
+# One runtime list: the raw output (decoded as all console output is, ConvertFrom-WsusConsoleBytes), or
+# $null with a note when appcmd failed or printed something else (the health rules then say unknown;
+# the rest of the read goes on).
+function Read-WsusAppcmdXml([string]$Line, $Notes) {
+  $r = Invoke-WsusLine 0 $Line
+  $why = $null
+  if ($r.exitCode -ne 0) { $why = 'exited ' + $r.exitCode }
+  elseif (-not (Test-WsusAppcmdXml $r.stdout)) { $why = 'printed no appcmd XML' }
+  if ($null -eq $why) { return $r.stdout }
+  $detail = Get-WsusFirstLine @($r.stderr, $r.stdout)
+  if ($detail -ne '') { $why = $why + ': ' + $detail }
+  [void]$Notes.Add('runtime state not read, the health rules on it say unknown: ' + $Line + ' ' + $why)
+  $null
+}
+
+function Get-WsusRuntime($Notes) {
+  $sites = Read-WsusAppcmdXml $script:SitesXmlLine $Notes
+  $pools = Read-WsusAppcmdXml $script:AppPoolsXmlLine $Notes
+  if ($null -eq $sites -or $null -eq $pools) { return $null }
+  [ordered]@{ sitesXml = $sites; appPoolsXml = $pools }
+}
+
+# The web.config of one folder that applicationHost.config maps: @{ value = text or $null } ($null: the
+# folder has no web.config), or $null with a note when it was not read (not a local path, too large,
+# unreadable): the health rules then say unknown for it. Only <folder>\web.config is read, nothing else.
+function Read-WsusWebConfig([string]$Folder, $Notes) {
+  $dir = [Environment]::ExpandEnvironmentVariables($Folder).Replace('/', '\')
+  $why = $null
+  if ($dir -notmatch '^[A-Za-z]:\\') { $why = 'not a local path' }
+  elseif ($dir -match '(^|\\)\.{1,2}(\\|$)') { $why = 'a relative path segment' }
+  else {
+    try {
+      $found = Resolve-WsusPath $dir
+      if (-not $found -or -not (Test-Path -LiteralPath $found -PathType Container)) { return @{ value = $null } }
+      $file = $null
+      # The folder's files, each name compared as NTFS compares it (a search pattern would be matched
+      # case-sensitively on the lab's file system). An unreadable folder throws: not read, not "none".
+      foreach ($f in [System.IO.Directory]::EnumerateFiles((Convert-Path -LiteralPath $found))) {
+        if ([string]::Equals([System.IO.Path]::GetFileName($f), 'web.config', [StringComparison]::OrdinalIgnoreCase)) { $file = $f; break }
+      }
+      if ($null -eq $file) { return @{ value = $null } }
+      if ((New-Object System.IO.FileInfo($file)).Length -gt $script:WebConfigMaxBytes) { $why = 'larger than 1 MiB' }
+      else { return @{ value = [System.IO.File]::ReadAllText($file) } }
+    } catch {
+      $why = [string]$_.Exception.Message
+    }
+  }
+  [void]$Notes.Add('web.config not read in ' + $Folder + ', impersonation there is unknown: ' + $why)
+  $null
+}
+
+# Every distinct folder the sites' applications and virtual directories map in applicationHost.config
+# (configuration/system.applicationHost/sites/site/application/virtualDirectory/@physicalPath, the
+# elements core/evidence/applicationHost.ts reads, in document order), keyed as the file writes it ->
+# its web.config text, or $null when it has none. $null (no webConfigs at all) when the file does not
+# parse. Read-only; no folder but those the file names.
+function Get-WsusWebConfigs([string]$Config, $Notes) {
+  try { $doc = [xml]$Config } catch { $doc = $null }
+  if ($null -eq $doc -or $null -eq $doc.DocumentElement -or $doc.DocumentElement.Name -cne 'configuration') {
+    [void]$Notes.Add('web.config files not read: applicationHost.config does not parse')
+    return $null
+  }
+  $vdirs = $doc.SelectNodes("/*[name()='configuration']/*[name()='system.applicationHost']/*[name()='sites']/*[name()='site']/*[name()='application']/*[name()='virtualDirectory']")
+  $seen = New-Object 'System.Collections.Generic.HashSet[string]' ([StringComparer]::OrdinalIgnoreCase)
+  $out = [ordered]@{}
+  $over = 0
+  foreach ($v in $vdirs) {
+    $folder = $v.GetAttribute('physicalPath')
+    if ($folder -eq '' -or -not $seen.Add($folder)) { continue }
+    if ($seen.Count -gt $script:WebConfigMaxFolders) { $over++; continue }
+    $read = Read-WsusWebConfig $folder $Notes
+    if ($null -ne $read) { $out[$folder] = $read.value }
+  }
+  if ($over -gt 0) {
+    [void]$Notes.Add('web.config not read in ' + $over + ' more folder(s), at most ' + $script:WebConfigMaxFolders + ' are read: impersonation there is unknown')
+  }
+  $out
+}
+
 function Get-WsusEvidence($Params) {
   # Hash before reading: an edit after the read changes the hash, so an apply's drift guard refuses it.
   $hash = Get-WsusConfigHash
   $config = [System.IO.File]::ReadAllText((Convert-Path -LiteralPath (Get-WsusConfigPath)))
+  # What a person should know about this read (a part not read: its rules say unknown).
+  $notes = New-Object System.Collections.ArrayList
+  # Only for the health rules (params.health): a default read runs no console program.
+  $runtime = $null
+  $webConfigs = $null
+  if ($Params.PSObject.Properties['health'] -and $Params.health) {
+    $runtime = Get-WsusRuntime $notes
+    $webConfigs = Get-WsusWebConfigs $config $notes
+  }
   $acls = [ordered]@{}
   $sids = New-Object System.Collections.Generic.List[string]
   foreach ($p in @($Params.aclPaths)) {
@@ -253,7 +387,9 @@ function Get-WsusEvidence($Params) {
     }
   }
   if (-not $evidence.computerName) { $evidence.Remove('computerName') }
-  [ordered]@{ configHash = $hash; evidence = $evidence }
+  if ($null -ne $runtime) { $evidence.runtime = $runtime }
+  if ($null -ne $webConfigs) { $evidence.webConfigs = $webConfigs }
+  [ordered]@{ configHash = $hash; evidence = $evidence; notes = @($notes) }
 }
 
 # ---- the journal: what each apply did, so the next round trip can tell a finished or interrupted one ----
@@ -326,7 +462,7 @@ function Invoke-WsusCollect($Params) {
     $journal = Get-WsusJournal $false $mutex
   } finally { $mutex.Dispose() }
   $read = Get-WsusEvidence $Params
-  [ordered]@{ op = 'collect'; ok = $true; configHash = $read.configHash; evidence = $read.evidence; journal = $journal }
+  [ordered]@{ op = 'collect'; ok = $true; configHash = $read.configHash; evidence = $read.evidence; journal = $journal; notes = @($read.notes) }
 }
 
 function Invoke-WsusApply($A) {
@@ -425,6 +561,7 @@ function Invoke-WsusApply($A) {
 
 function Complete-WsusApply($Status, $Backup, $Results, $Failed, $Rollback, $Notes, $Journal, $A) {
   $read = Get-WsusEvidence $A.collect
+  foreach ($n in @($read.notes)) { [void]$Notes.Add($n) }
   $reboot = @($Results | Where-Object { $_.index -gt 0 -and $script:RebootCodes -contains [int]$_.exitCode }).Count -gt 0
   [ordered]@{
     op = 'apply'; ok = ($Status -eq 'applied'); status = $Status; backupName = $Backup

@@ -6,8 +6,16 @@
   Reads what the wsus-iis agent reads on a live check, with the agent's own code (agent.ps1 must sit
   next to this script): applicationHost.config, the ACLs of the WSUS folders as SDDL (trustees by SID,
   so the bundle reads the same on an English, German or French server), the local Users group by its
-  SID with its members' SIDs, the SelfUpdate files, and whether SharePoint is installed. Nothing is
-  changed.
+  SID with its members' SIDs, the SelfUpdate files, whether SharePoint is installed, and for the health
+  rules (`--rules kb,health`):
+    - runtime: the raw output of `%windir%\system32\inetsrv\appcmd.exe list site /xml` and
+      `... list apppool /xml` (whether each site and application pool is started; the only programs
+      this script runs, both read-only);
+    - webConfigs: the web.config of every folder the sites' applications and virtual directories map
+      in applicationHost.config (keyed as the file writes the path; null when the folder has none), for
+      ASP.NET impersonation. At most 500 folders and 1 MiB per file.
+  A part that cannot be read (appcmd fails, a web.config too large, a folder on a network share) is
+  left out, its rules report "unknown", and a note saying so goes to standard error. Nothing is changed.
 
   Usage on the server (elevated, so applicationHost.config and the ACLs are readable):
     powershell.exe -NoProfile -ExecutionPolicy Bypass -File collect-evidence.ps1 -OutFile evidence.json
@@ -54,8 +62,12 @@ $params = [pscustomobject]@{
   aclPaths = @($SelfUpdatePath, (Join-WsusPath $InstallDir 'WebServices\ClientWebService'), (Join-WsusPath $InstallDir 'WebServices\SimpleAuthWebService'))
   fileDirs = @($SelfUpdatePath)
   groups   = @($GroupSids)
+  health   = $true
 }
-$evidence = (Get-WsusEvidence $params).evidence
+$read = Get-WsusEvidence $params
+$evidence = $read.evidence
+# Parts not read (their rules say unknown): on standard error, so standard output stays the JSON alone.
+foreach ($n in @($read.notes)) { [Console]::Error.WriteLine('note: ' + $n) }
 if ($PSBoundParameters.ContainsKey('SharePointExcludedPaths')) {
   $evidence.sharePoint = [ordered]@{ installed = [bool]$evidence.sharePoint.installed; excludedPaths = @($SharePointExcludedPaths) }
 }

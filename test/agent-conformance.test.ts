@@ -2,6 +2,7 @@ import { promises as fsp } from "node:fs";
 import * as path from "node:path";
 import { afterAll, expect, it } from "vitest";
 import type { AgentAnswer, AgentRequest } from "../core/agent/protocol";
+import { RUNTIME_COMMANDS } from "../core/agent/runner";
 import { resolveLayout } from "../core/model/layout";
 import type { Spec } from "../core/model/spec";
 import { plan as makePlan } from "../core/plan/planner";
@@ -119,10 +120,16 @@ describePwsh("the TypeScript agent and scripts/agent.ps1 (under pwsh) answer the
     const send = (dir: string, agent: "typescript" | "powershell", req: AgentRequest) => new LabTransport(dir, {}, agent).request(req);
 
     // the read
-    const collect: AgentRequest = { op: "collect", params: collectParams(layout) };
+    // the read asks for the health group's evidence too (health: true, as with --rules kb,health)
+    const collect: AgentRequest = { op: "collect", params: { ...collectParams(layout), health: true } };
     const [readTs, readPs] = await Promise.all([send(ts, "typescript", collect), send(ps, "powershell", collect)]);
     expect(normalized(readPs)).toEqual(normalized(readTs));
     if (readTs.op !== "collect") throw new Error("not a collect answer");
+    // the health rules' evidence (issue 13): runtime state and web.config files, read alike, nothing left out
+    expect(readTs.notes).toEqual([]);
+    expect(readTs.evidence).toHaveProperty("runtime.sitesXml", expect.stringContaining("<appcmd>"));
+    expect(readTs.evidence).toHaveProperty("webConfigs", expect.objectContaining({ "%SystemDrive%\\inetpub\\wwwroot": null }));
+    expect(stateFromEvidence(readTs.evidence).health).toMatchObject({ siteStates: expect.any(Object), appPools: expect.arrayContaining([expect.objectContaining({ name: "WsusPool", state: "Started" })]) });
 
     // the same apply request to both
     const p = makePlan(spec, stateFromEvidence(readTs.evidence));
@@ -133,7 +140,16 @@ describePwsh("the TypeScript agent and scripts/agent.ps1 (under pwsh) answer the
     expect(applyTs.status).toBe(c.expectStatus);
     expect(normalized(applyPs)).toEqual(normalized(applyTs));
     expect(await trace(ps)).toEqual(await trace(ts));
-    expect(await trace(ts)).toEqual([...apply.params.guards.map((g) => g.command), ...applyTs.results.filter((r) => r.index > 0).map((r) => r.command), ...applyTs.rollback.filter((r) => r.exitCode !== -1).map((r) => r.command)]);
+    // the health read runs the two constant runtime lines and nothing else; the apply's read-back (a kb
+    // spec: collectParams without health) runs no console program at all
+    const runtime = [RUNTIME_COMMANDS.sitesXml, RUNTIME_COMMANDS.appPoolsXml];
+    expect(apply.params.collect.health).toBeUndefined();
+    expect(await trace(ts)).toEqual([
+      ...runtime,
+      ...apply.params.guards.map((g) => g.command),
+      ...applyTs.results.filter((r) => r.index > 0).map((r) => r.command),
+      ...applyTs.rollback.filter((r) => r.exitCode !== -1).map((r) => r.command),
+    ]);
     if (c.expectStatus !== "applied") expect(applyPs.failed?.stderr).toContain(c.faults!.fail![0].stderr);
 
     // the servers afterwards, file by file

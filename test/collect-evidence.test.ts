@@ -1,9 +1,12 @@
 import { promises as fsp } from "node:fs";
 import * as path from "node:path";
 import { afterAll, expect, it } from "vitest";
+import { RUNTIME_COMMANDS } from "../core/agent/runner";
 import { EvidenceV2 } from "../core/evidence/schema";
+import { stateFromEvidence } from "../core/state/fromEvidence";
 import { collectEvidence } from "../lab/evidence";
 import { runPowershell } from "../lab/powershell/launcher";
+import { readLabState, writeLabState } from "../lab/state";
 import { brokenLab, removeTempDirs, runCli, tempDir } from "./helpers/converge";
 import { describePwsh } from "./helpers/pwsh";
 
@@ -34,6 +37,15 @@ describePwsh("scripts/collect-evidence.ps1", () => {
     expect(evidence.acls![selfupdate]).toEqual((twin as EvidenceV2).acls![selfupdate]);
     expect(evidence.files).toEqual(twin.files);
     expect(evidence.applicationHostConfig).toBe(twin.applicationHostConfig);
+    // the health rules' evidence (issue 13): runtime state and the web.config of every mapped folder, as the agent reads them
+    expect(evidence.runtime).toEqual((twin as EvidenceV2).runtime);
+    expect(evidence.runtime?.appPoolsXml).toMatch(/<APPPOOL APPPOOL\.NAME="WsusPool"[^>]* state="Started"/);
+    expect(evidence.webConfigs).toEqual((twin as EvidenceV2).webConfigs);
+    expect(evidence.webConfigs).toMatchObject({ "%SystemDrive%\\inetpub\\wwwroot": null, "C:\\Program Files\\Update Services\\WebServices\\ClientWebService": expect.stringContaining("<configuration>") });
+    const health = stateFromEvidence(evidence).health;
+    expect(health?.appPools).toContainEqual(expect.objectContaining({ name: "WsusPool", state: "Started" }));
+    expect(health?.siteStates).toMatchObject({ "default web site": "Started" });
+    expect(r.stderr).not.toContain("note:");
 
     const check = await runCli(["check", "--evidence", out, "--profile", "modern", "--format", "json"]);
     expect(check.code, check.err).toBe(1);
@@ -56,5 +68,20 @@ describePwsh("scripts/collect-evidence.ps1", () => {
       expect(c.code, c.err).toBe(0);
       expect(c.out).toMatch(/COMPLIANT/);
     }
+  }, 180_000);
+
+  it("appcmd failing leaves the runtime state out, with a note on standard error; the bundle is still written and judged", async () => {
+    const dir = await brokenLab({ configuration: 2, profile: "modern" }, [], { decorate: false });
+    await writeLabState(dir, { ...(await readLabState(dir)), faults: { delayMs: 0, fail: [{ match: "list site /xml", exitCode: 5, stderr: "ERROR ( message:Access is denied. )" }], editConfigBefore: [] } });
+    const out = path.join(await tempDir(), "evidence.json");
+    const r = await runPowershell(dir, ["-NoProfile", "-NonInteractive", "-File", SCRIPT, "-OutFile", out], "", { timeoutMs: 120_000 });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`note: runtime state not read, the health rules on it say unknown: ${RUNTIME_COMMANDS.sitesXml} exited 5: ERROR ( message:Access is denied. )`);
+    const evidence = EvidenceV2.parse(JSON.parse(await fsp.readFile(out, "utf8")));
+    expect(evidence.runtime).toBeUndefined();
+    expect(evidence.webConfigs).toBeDefined();
+    expect(stateFromEvidence(evidence).health?.siteStates).toBeNull();
+    const c = await runCli(["check", "--evidence", out, "--profile", "modern"]);
+    expect(c.code, c.err).toBe(0);
   }, 180_000);
 });

@@ -17,6 +17,12 @@ export const CollectParams = z.strictObject({
   fileDirs: z.array(z.string()),
   /** Local groups to read, by SID (S-1-5-32-545 = Users, whatever its name on the server). */
   groups: z.array(SidText),
+  /**
+   * Also read what only the health rules need (issue 13): the runtime state (two appcmd lines) and the
+   * sites' web.config files. Asked for when the spec's `rules` include `health`, so a default (`kb`) read
+   * runs no console program at all, as before; collect-evidence.ps1 always asks.
+   */
+  health: z.boolean().optional(),
 });
 export type CollectParams = z.infer<typeof CollectParams>;
 
@@ -97,6 +103,11 @@ export const CollectResponse = z.object({
   evidence: Evidence,
   /** The server's latest applies, newest first. */
   journal: z.array(JournalEntry),
+  /**
+   * What a person should know about the read: a part not read, whose rules then say unknown (the runtime
+   * state when appcmd failed, a web.config too large or not on a local path). Absent from agents before issue 13.
+   */
+  notes: z.array(z.string()).optional(),
 });
 
 export const ApplyResponse = z.object({
@@ -107,7 +118,7 @@ export const ApplyResponse = z.object({
   results: z.array(CommandResult),
   failed: CommandResult.nullable(),
   rollback: z.array(CommandResult),
-  /** What a person should know (a restore that was skipped, an abandoned lock …). */
+  /** What a person should know (a restore that was skipped, an abandoned lock, a part of the read-back not read …). */
   notes: z.array(z.string()),
   /** A step exited 3010 or 1641: done, and Windows wants a restart (Windows Installer's success codes). */
   rebootRequired: z.boolean(),

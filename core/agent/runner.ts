@@ -1,4 +1,7 @@
+import { parseApplicationHostConfig } from "../evidence/applicationHost";
+import { parseAppcmdList } from "../evidence/runtime";
 import { expandEnv } from "../model/paths";
+import { APPCMD } from "../plan/render";
 import { readAllText } from "../text/decode";
 import { EVIDENCE_SCHEMA_V2, type EvidenceV2 } from "../evidence/schema";
 import { HostDied, type AgentHost } from "./host";
@@ -27,6 +30,20 @@ const SHAREPOINT_KEY = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Shared Tools\\W
 const JOURNAL_KEEP = 20;
 const JOURNAL_REPORTED = 5;
 
+/**
+ * The runtime state of sites and application pools (issue 13): two constant, read-only command lines,
+ * the same two as scripts/agent.ps1's $script:SitesXmlLine and $script:AppPoolsXmlLine (where the /xml
+ * output's shape is sourced). Their raw output is the evidence's `runtime` (core/evidence/runtime.ts).
+ */
+export const RUNTIME_COMMANDS = {
+  sitesXml: `${APPCMD} list site /xml`,
+  appPoolsXml: `${APPCMD} list apppool /xml`,
+} as const;
+
+/** web.config files read for the health rules: at most this many folders, none larger than this (left out: unknown). */
+export const WEB_CONFIG_MAX_FOLDERS = 500;
+export const WEB_CONFIG_MAX_BYTES = 1024 * 1024;
+
 /** %VARS% of the server's environment (names case-insensitive, as on Windows). */
 export const expand = (p: string, env: Record<string, string>) =>
   expandEnv(p, Object.fromEntries(Object.entries(env).map(([k, v]) => [k.toLowerCase(), v])));
@@ -44,12 +61,120 @@ export function ordinalIgnoreCase(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-async function evidenceOf(host: AgentHost, params: CollectParams): Promise<{ configHash: string; evidence: EvidenceV2 }> {
+/** The first non-blank line of the texts, trimmed of spaces and tabs, at most 200 characters (Get-WsusFirstLine). */
+export function firstLine(...texts: string[]): string {
+  for (const t of texts) {
+    for (const l of t.split(/\r?\n/)) {
+      const s = l.replace(/^[ \t]+|[ \t]+$/g, "");
+      if (s !== "") return s.length > 200 ? s.slice(0, 200) : s;
+    }
+  }
+  return "";
+}
+
+/** Whether appcmd's output is what core/evidence/runtime.ts parses: well-formed XML under <appcmd> (Test-WsusAppcmdXml). */
+function isAppcmdXml(text: string, element: "SITE" | "APPPOOL"): boolean {
+  try {
+    parseAppcmdList(text, element, "runtime");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One runtime list: the raw output, or null with a note (Read-WsusAppcmdXml). */
+async function readAppcmdXml(host: AgentHost, line: string, element: "SITE" | "APPPOOL", notes: string[]): Promise<string | null> {
+  const r = await host.run(line);
+  let why: string | null = null;
+  if (r.exitCode !== 0) why = `exited ${r.exitCode}`;
+  else if (!isAppcmdXml(r.stdout, element)) why = "printed no appcmd XML";
+  if (why === null) return r.stdout;
+  const detail = firstLine(r.stderr, r.stdout);
+  notes.push(`runtime state not read, the health rules on it say unknown: ${line} ${why}${detail !== "" ? `: ${detail}` : ""}`);
+  return null;
+}
+
+/** Both lists, or null when either was not read (Get-WsusRuntime). */
+async function readRuntime(host: AgentHost, notes: string[]): Promise<EvidenceV2["runtime"]> {
+  const sitesXml = await readAppcmdXml(host, RUNTIME_COMMANDS.sitesXml, "SITE", notes);
+  const appPoolsXml = await readAppcmdXml(host, RUNTIME_COMMANDS.appPoolsXml, "APPPOOL", notes);
+  return sitesXml === null || appPoolsXml === null ? undefined : { sitesXml, appPoolsXml };
+}
+
+/**
+ * The web.config of one folder applicationHost.config maps (Read-WsusWebConfig): `{ value }` (null: the
+ * folder has no web.config), or null with a note when it was not read. Only `<folder>\web.config`.
+ */
+async function readWebConfig(host: AgentHost, folder: string, env: Record<string, string>, notes: string[]): Promise<{ value: string | null } | null> {
+  const dir = expand(folder, env).replace(/\//g, "\\");
+  let why: string;
+  if (!/^[A-Za-z]:\\/.test(dir)) why = "not a local path";
+  else if (/(^|\\)\.{1,2}(\\|$)/.test(dir)) why = "a relative path segment";
+  else {
+    try {
+      const names = await host.listDir(dir);
+      const name = names?.find((n) => ordinalIgnoreCase(n, "web.config") === 0);
+      if (name === undefined) return { value: null };
+      const bytes = await host.readFile(`${dir.replace(/\\+$/, "")}\\${name}`);
+      if (bytes === null) return { value: null };
+      if (bytes.length <= WEB_CONFIG_MAX_BYTES) return { value: readAllText(bytes) };
+      why = "larger than 1 MiB";
+    } catch (e) {
+      if (e instanceof HostDied) throw e;
+      why = e instanceof Error ? e.message : String(e);
+    }
+  }
+  notes.push(`web.config not read in ${folder}, impersonation there is unknown: ${why}`);
+  return null;
+}
+
+/**
+ * Every distinct folder the sites' applications and virtual directories map, keyed as
+ * applicationHost.config writes it (Get-WsusWebConfigs): the core parser's sites, applications and
+ * virtual directories, in document order.
+ */
+async function readWebConfigs(host: AgentHost, config: string, env: Record<string, string>, notes: string[]): Promise<EvidenceV2["webConfigs"]> {
+  let sites;
+  try {
+    sites = parseApplicationHostConfig(config).sites;
+  } catch {
+    notes.push("web.config files not read: applicationHost.config does not parse");
+    return undefined;
+  }
+  const seen = new Set<string>();
+  const out: Record<string, string | null> = {};
+  let over = 0;
+  for (const site of sites) {
+    for (const app of site.applications) {
+      for (const v of app.virtualDirectories) {
+        const folder = v.physicalPath;
+        const key = folder.toUpperCase();
+        if (folder === "" || seen.has(key)) continue;
+        seen.add(key);
+        if (seen.size > WEB_CONFIG_MAX_FOLDERS) {
+          over++;
+          continue;
+        }
+        const read = await readWebConfig(host, folder, env, notes);
+        if (read !== null) out[folder] = read.value;
+      }
+    }
+  }
+  if (over > 0) notes.push(`web.config not read in ${over} more folder(s), at most ${WEB_CONFIG_MAX_FOLDERS} are read: impersonation there is unknown`);
+  return out;
+}
+
+async function evidenceOf(host: AgentHost, params: CollectParams): Promise<{ configHash: string; evidence: EvidenceV2; notes: string[] }> {
   const env = await host.environment();
   const configPath = expand(APPHOST_PATH, env);
   const configHash = await host.sha256(configPath);
   const bytes = await host.readFile(configPath);
   if (configHash === null || bytes === null) throw new Error(`Cannot find path '${configPath}' because it does not exist.`);
+  // [IO.File]::ReadAllText: BOM-detected, the BOM itself dropped
+  const applicationHostConfig = readAllText(bytes);
+  const notes: string[] = [];
+  const runtime = params.health ? await readRuntime(host, notes) : undefined;
+  const webConfigs = params.health ? await readWebConfigs(host, applicationHostConfig, env, notes) : undefined;
   const acls: NonNullable<EvidenceV2["acls"]> = {};
   const sids: string[] = [];
   for (const p of params.aclPaths) {
@@ -76,12 +201,12 @@ async function evidenceOf(host: AgentHost, params: CollectParams): Promise<{ con
   }
   return {
     configHash,
+    notes,
     evidence: {
       schema: EVIDENCE_SCHEMA_V2,
       computerName: get("COMPUTERNAME"),
       collectedAt: new Date().toISOString(),
-      // [IO.File]::ReadAllText: BOM-detected, the BOM itself dropped
-      applicationHostConfig: readAllText(bytes),
+      applicationHostConfig,
       acls,
       accounts,
       localGroups,
@@ -89,6 +214,8 @@ async function evidenceOf(host: AgentHost, params: CollectParams): Promise<{ con
       sharePoint: wss.length > 0 ? { installed: true } : { installed: false, excludedPaths: [] },
       environment,
       agent: { version: AGENT_VERSION, ...info },
+      ...(runtime ? { runtime } : {}),
+      ...(webConfigs ? { webConfigs } : {}),
     },
   };
 }
@@ -143,7 +270,7 @@ export async function collect(host: AgentHost, params: CollectParams): Promise<C
   const env = await host.environment();
   const journal = await readJournal(host, env, false);
   const read = await evidenceOf(host, params);
-  return { op: "collect", ok: true, configHash: read.configHash, evidence: read.evidence, journal };
+  return { op: "collect", ok: true, configHash: read.configHash, evidence: read.evidence, journal, notes: read.notes };
 }
 
 /**
@@ -167,6 +294,7 @@ export async function apply(host: AgentHost, a: ApplyParams): Promise<ApplyRespo
   const notes: string[] = [];
   const complete = async (status: ApplyStatus, backupName: string | null, failed: CommandResult | null, journal: JournalEntry[]): Promise<ApplyResponse> => {
     const read = await evidenceOf(host, a.collect);
+    notes.push(...read.notes);
     const rebootRequired = results.some((r) => r.index > 0 && REBOOT_CODES.includes(r.exitCode));
     return { op: "apply", ok: status === "applied", status, backupName, results, failed, rollback, notes, rebootRequired, configHash: read.configHash, evidence: read.evidence, journal };
   };
