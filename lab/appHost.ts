@@ -136,18 +136,35 @@ export function locationPathKey(path: string): string {
 
 // ---- config sections appcmd set/list config knows ----
 
-type AttrType = { kind: "bool" } | { kind: "string" } | { kind: "enum"; values: string[] } | { kind: "flags"; values: string[] };
+export type AttrType =
+  | { kind: "bool" }
+  | { kind: "string" }
+  | { kind: "enum"; values: string[] }
+  | { kind: "flags"; values: string[] }
+  | { kind: "uint"; max?: number }
+  | { kind: "timeSpan" };
 
 export interface SectionDef {
   /** Full name: system.webServer/security/authentication/anonymousAuthentication. */
   name: string;
-  /** Element names from system.webServer down to the section element. */
+  /** The section group the section lives in (default system.webServer). */
+  group?: "system.webServer" | "system.web";
+  /** Element names from the group element down to the section element. */
   elements: string[];
   attrs: Record<string, AttrType>;
+  /**
+   * The section may be written to a site's web.config (appcmd set config "Site/path" without
+   * /commit:apphost). ASP.NET's system.web sections are not locked by applicationHost.config's
+   * configSections; the IIS sections the lab knows are overrideModeDefault="Deny" (lock violation).
+   */
+  webConfig?: boolean;
+  /** A keyed collection of child elements (`/+"[name='x',…]"`, `/-"[name='x']"`, `/[name='x'].attr:value`). */
+  collection?: { element: string; key: string; attrs: Record<string, AttrType> };
 }
 
 const BOOL: AttrType = { kind: "bool" };
 const STR: AttrType = { kind: "string" };
+const UINT: AttrType = { kind: "uint" };
 
 export const SECTIONS: readonly SectionDef[] = [
   {
@@ -181,7 +198,34 @@ export const SECTIONS: readonly SectionDef[] = [
     elements: ["security", "access"],
     attrs: { sslFlags: { kind: "flags", values: ["None", "Ssl", "SslNegotiateCert", "SslRequireCert", "SslMapCert", "Ssl128"] } },
   },
+  {
+    // IIS configuration reference, system.webServer/httpCompression and its <scheme> collection, keyed by
+    // name (learn.microsoft.com/iis/configuration/system.webServer/httpCompression/scheme; compression
+    // levels 0 through 10); KB 4490414 quotes WSUS's xpress line.
+    name: "system.webServer/httpCompression",
+    elements: ["httpCompression"],
+    attrs: { directory: STR, doDiskSpaceLimiting: BOOL, maxDiskSpaceUsage: UINT, minFileSizeForComp: UINT, noCompressionForHttp10: BOOL, noCompressionForProxies: BOOL, noCompressionForRange: BOOL, sendCacheHeaders: BOOL },
+    collection: {
+      element: "scheme",
+      key: "name",
+      attrs: { name: STR, dll: STR, doStaticCompression: BOOL, doDynamicCompression: BOOL, staticCompressionLevel: { kind: "uint", max: 10 }, dynamicCompressionLevel: { kind: "uint", max: 10 } },
+    },
+  },
+  {
+    // ASP.NET impersonation (KB 2737219). Only `impersonate` is modelled (userName/password are not: the
+    // health rules read impersonate alone).
+    name: "system.web/identity",
+    group: "system.web",
+    elements: ["identity"],
+    attrs: { impersonate: BOOL },
+    webConfig: true,
+  },
 ];
+
+/** The element a section lives under (`<system.webServer>` or `<system.web>`). */
+export function sectionGroup(section: SectionDef): "system.webServer" | "system.web" {
+  return section.group ?? "system.webServer";
+}
 
 /** Find a section by full name or by its last segment (appcmd accepts `-section:anonymousAuthentication`). */
 export function findSection(name: string): SectionDef | undefined {
@@ -200,6 +244,18 @@ export function normalizeValue(type: AttrType, value: string): string | null {
       return value;
     case "enum":
       return type.values.find((x) => x.toLowerCase() === value.trim().toLowerCase()) ?? null;
+    case "uint": {
+      const v = value.trim();
+      if (!/^\d{1,10}$/.test(v) || Number(v) > Math.min(type.max ?? 4294967295, 4294967295)) return null;
+      return String(Number(v));
+    }
+    case "timeSpan": {
+      // [d.]hh:mm:ss[.fffffff], the .NET TimeSpan form IIS writes ("1.05:00:00", "00:20:00"); negative spans refused
+      const v = value.trim();
+      const m = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.\d{1,7})?$/.exec(v);
+      if (!m || Number(m[2]) > 23 || Number(m[3]) > 59 || Number(m[4]) > 59) return null;
+      return v;
+    }
     case "flags": {
       const parts = value
         .split(",")
@@ -225,8 +281,9 @@ export function normalizeValue(type: AttrType, value: string): string | null {
  */
 export function sectionLevels(doc: XmlDoc, section: SectionDef, configPath: string): XElement[] {
   const out: XElement[] = [];
+  const group = sectionGroup(section);
   const inWebServer = (ws: XElement | undefined) => descend(ws, ...section.elements);
-  const root = inWebServer(child(doc.root, "system.webServer"));
+  const root = inWebServer(child(doc.root, group));
   if (root) out.push(root);
   const segments = locationPathKey(configPath).split("/").filter(Boolean);
   const prefixes = [""];
@@ -234,7 +291,7 @@ export function sectionLevels(doc: XmlDoc, section: SectionDef, configPath: stri
   for (const prefix of prefixes) {
     for (const loc of childrenNamed(doc.root, "location")) {
       if (locationPathKey(attr(loc, "path") ?? "") !== prefix) continue;
-      const el = inWebServer(child(loc, "system.webServer"));
+      const el = inWebServer(child(loc, group));
       if (el) out.push(el);
     }
   }

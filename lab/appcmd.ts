@@ -1,8 +1,10 @@
 import { promises as fsp } from "node:fs";
 import * as path from "node:path";
+import { EvidenceError } from "../core/evidence/errors";
 import {
   APPHOST_CONFIG,
   type AppInfo,
+  type AttrType,
   effectiveSection,
   findApp,
   findSection,
@@ -12,21 +14,27 @@ import {
   INETSRV_CONFIG_DIR,
   locationsFor,
   normalizeValue,
+  type PoolInfo,
   readPools,
   readSites,
+  sectionGroup,
   type SectionDef,
   type SiteInfo,
   type VdirInfo,
 } from "./appHost";
-import { type CommandResult, type LabContext, NL } from "./context";
+import { type CommandResult, type LabContext, decodeText, NL } from "./context";
+import { locationKey } from "../core/evidence/applicationHost";
+import { labHealthView } from "./health";
 import { mkdirWindows, writeAtomic, writeWindowsFile } from "./fs";
+import { appcmdXmlLines, poolRuntimeState, poolXmlRow, setRuntimeState, siteBindingsText, siteRuntimeState, siteXmlRow } from "./runtime";
 import { attr, child, type XBuild, type XElement, XmlDoc, XmlParseError, render } from "./xml";
 
 /**
  * `%windir%\system32\inetsrv\appcmd.exe`: list/add/set/delete of sites, apps, vdirs and config
- * sections, and backups, with appcmd's output lines, ERROR texts (on stdout, like appcmd) and exit
- * codes (the Win32 code of the failure: 1168 not found, 183 already exists, 87 bad parameter,
- * 13 invalid data, 33 lock violation).
+ * sections, set of application pools, start/stop of sites and pools, and backups, with appcmd's output
+ * lines, ERROR texts (on stdout, like appcmd) and exit codes (the Win32 code of the failure: 1168 not
+ * found, 183 already exists, 87 bad parameter, 13 invalid data, 33 lock violation, 1056 already
+ * started, 1062 not started).
  */
 
 export const EXIT_NOT_FOUND = 1168;
@@ -42,13 +50,15 @@ class AppcmdError extends Error {
   constructor(
     message: string,
     readonly exitCode: number,
+    /** The message carries its own `hresult:…, message:…` (a failed runtime command), else it is the message. */
+    readonly raw = false,
   ) {
     super(message);
   }
 }
 
-const err = (message: string, code: number): never => {
-  throw new AppcmdError(message, code);
+const err = (message: string, code: number, raw = false): never => {
+  throw new AppcmdError(message, code, raw);
 };
 
 const OBJECTS: Record<string, string> = {
@@ -66,7 +76,7 @@ const OBJECTS: Record<string, string> = {
   backups: "backup",
 };
 
-const VERBS = new Set(["list", "add", "set", "delete", "restore"]);
+const VERBS = new Set(["list", "add", "set", "delete", "restore", "start", "stop"]);
 
 /** Split `/name:value` at the first colon outside `[...]`. */
 function parseParam(arg: string): Param {
@@ -126,7 +136,7 @@ export async function appcmd(ctx: LabContext, argv: string[]): Promise<CommandRe
     return { stdout: out.map((l) => l + NL).join(""), stderr: "", exitCode: 0 };
   } catch (e) {
     if (e instanceof AppcmdError) {
-      out.push(`ERROR ( message:${e.message} )`);
+      out.push(`ERROR ( ${e.raw ? "" : "message:"}${e.message} )`);
       return { stdout: out.map((l) => l + NL).join(""), stderr: "", exitCode: e.exitCode };
     }
     if (e instanceof XmlParseError) {
@@ -202,6 +212,13 @@ async function run(ctx: LabContext, argv: string[], out: string[]): Promise<void
       return setVdir(ctx, args, ident, out);
     case "set config":
       return setConfig(ctx, args, ident, out);
+    case "set apppool":
+      return setPool(ctx, args, ident, out);
+    case "start site":
+    case "stop site":
+    case "start apppool":
+    case "stop apppool":
+      return startStop(ctx, verb as "start" | "stop", object as "site" | "apppool", args, ident, out);
     case "delete site":
     case "delete app":
     case "delete vdir":
@@ -231,13 +248,11 @@ async function saveText(hostPath: string, text: string): Promise<void> {
 
 // ---- list ----
 
-function siteState(site: SiteInfo, w3svc: string | undefined): string {
-  if (w3svc !== undefined && w3svc.toLowerCase() !== "running") return "Unknown";
-  return attr(site.el, "serverAutoStart")?.toLowerCase() === "false" ? "Stopped" : "Started";
-}
+const bindingsText = siteBindingsText;
 
-function bindingsText(site: SiteInfo): string {
-  return site.bindings.map((b) => `${b.protocol}/${b.bindingInformation}`).join(",");
+/** `/xml`: appcmd's XML form of a listing (lab/runtime.ts), one element per object. */
+function emitXml(out: string[], type: string, rows: [string, string][][]): void {
+  out.push(...appcmdXmlLines(type, rows));
 }
 
 /** `/text:NAME` selection, `/text:*` block, or the default one-line form. */
@@ -261,7 +276,7 @@ function emit(out: string[], args: Args, type: string, id: string, fields: [stri
 async function listSites(ctx: LabContext, args: Args, ident: string | undefined, out: string[]): Promise<void> {
   const { doc } = await loadDoc(ctx);
   const state = await ctx.state();
-  const w3svc = Object.entries(state.services).find(([k]) => k.toLowerCase() === "w3svc")?.[1];
+  const siteState = (s: SiteInfo) => siteRuntimeState(state, s);
   const name = ident ?? args.get("site.name") ?? args.get("name");
   let sites = readSites(doc);
   if (name !== undefined) {
@@ -271,16 +286,18 @@ async function listSites(ctx: LabContext, args: Args, ident: string | undefined,
   const id = args.get("id") ?? args.get("site.id");
   if (id !== undefined) sites = sites.filter((s) => s.id === id);
   const wantState = args.get("state");
-  if (wantState !== undefined) sites = sites.filter((s) => siteState(s, w3svc).toLowerCase() === wantState.toLowerCase());
+  if (wantState !== undefined) sites = sites.filter((s) => siteState(s).toLowerCase() === wantState.toLowerCase());
   const asConfig = args.has("config");
+  const asXml = args.has("xml");
   args.get("text");
   args.rejectUnused();
+  if (asXml && !asConfig) return emitXml(out, "SITE", sites.map((s) => siteXmlRow(state, s)));
   for (const s of sites) {
     if (asConfig) {
       out.push(...siteConfigText(doc, s.el));
       continue;
     }
-    const st = siteState(s, w3svc);
+    const st = siteState(s);
     emit(
       out,
       args,
@@ -312,6 +329,7 @@ async function listApps(ctx: LabContext, args: Args, ident: string | undefined, 
   const siteName = args.get("site.name");
   const pool = args.get("apppool.name") ?? args.get("applicationPool");
   const appName = ident ?? args.get("app.name");
+  const asXml = args.has("xml");
   args.get("text");
   args.rejectUnused();
   let apps = readSites(doc).flatMap((s) => s.apps);
@@ -321,6 +339,18 @@ async function listApps(ctx: LabContext, args: Args, ident: string | undefined, 
   }
   if (siteName !== undefined) apps = apps.filter((a) => a.site.name.toLowerCase() === siteName.toLowerCase());
   if (pool !== undefined) apps = apps.filter((a) => a.applicationPool.toLowerCase() === pool.toLowerCase());
+  if (asXml) {
+    return emitXml(
+      out,
+      "APP",
+      apps.map((a) => [
+        ["APP.NAME", a.id],
+        ["APPPOOL.NAME", a.applicationPool],
+        ["SITE.NAME", a.site.name],
+        ["path", a.path],
+      ]),
+    );
+  }
   for (const a of apps) {
     emit(
       out,
@@ -344,6 +374,7 @@ async function listVdirs(ctx: LabContext, args: Args, ident: string | undefined,
   const { doc } = await loadDoc(ctx);
   const appName = args.get("app.name");
   const vdirName = ident ?? args.get("vdir.name");
+  const asXml = args.has("xml");
   args.get("text");
   args.rejectUnused();
   let vdirs = readSites(doc).flatMap((s) => s.apps.flatMap((a) => a.vdirs));
@@ -352,6 +383,18 @@ async function listVdirs(ctx: LabContext, args: Args, ident: string | undefined,
     if (vdirs.length === 0) err(`Cannot find VDIR object with identifier "${vdirName}".`, EXIT_NOT_FOUND);
   }
   if (appName !== undefined) vdirs = vdirs.filter((v) => v.app.id.toLowerCase() === appName.toLowerCase());
+  if (asXml) {
+    return emitXml(
+      out,
+      "VDIR",
+      vdirs.map((v) => [
+        ["VDIR.NAME", v.id],
+        ["APP.NAME", v.app.id],
+        ["path", v.path],
+        ["physicalPath", v.physicalPath],
+      ]),
+    );
+  }
   for (const v of vdirs) {
     emit(
       out,
@@ -372,7 +415,10 @@ async function listVdirs(ctx: LabContext, args: Args, ident: string | undefined,
 
 async function listPools(ctx: LabContext, args: Args, ident: string | undefined, out: string[]): Promise<void> {
   const { doc } = await loadDoc(ctx);
+  const state = await ctx.state();
   const name = ident ?? args.get("apppool.name");
+  const wantState = args.get("state");
+  const asXml = args.has("xml");
   args.get("text");
   args.rejectUnused();
   let pools = readPools(doc);
@@ -380,7 +426,10 @@ async function listPools(ctx: LabContext, args: Args, ident: string | undefined,
     pools = pools.filter((p) => p.name.toLowerCase() === name.toLowerCase());
     if (pools.length === 0) err(`Cannot find APPPOOL object with identifier "${name}".`, EXIT_NOT_FOUND);
   }
+  if (wantState !== undefined) pools = pools.filter((p) => poolRuntimeState(state, p).toLowerCase() === wantState.toLowerCase());
+  if (asXml) return emitXml(out, "APPPOOL", pools.map((p) => poolXmlRow(state, p)));
   for (const p of pools) {
+    const st = poolRuntimeState(state, p);
     emit(
       out,
       args,
@@ -390,10 +439,10 @@ async function listPools(ctx: LabContext, args: Args, ident: string | undefined,
         ["APPPOOL.NAME", p.name],
         ["managedPipelineMode", p.managedPipelineMode],
         ["managedRuntimeVersion", p.managedRuntimeVersion],
-        ["state", "Started"],
+        ["state", st],
       ],
       p.el,
-      `MgdVersion:${p.managedRuntimeVersion},MgdMode:${p.managedPipelineMode},state:Started`,
+      `MgdVersion:${p.managedRuntimeVersion},MgdMode:${p.managedPipelineMode},state:${st}`,
     );
   }
 }
@@ -432,6 +481,7 @@ async function listConfig(ctx: LabContext, args: Args, ident: string | undefined
   const configPath = configPathOf(ident);
   requireSiteOfPath(doc, configPath);
   const eff = effectiveSection(doc, section, configPath);
+  if (section.webConfig && configPath !== "") eff.attrs = await effectiveWithWebConfigs(ctx, section, configPath, eff.attrs);
   if (text !== undefined) {
     if (text === "*") {
       out.push("CONFIG");
@@ -446,12 +496,79 @@ async function listConfig(ctx: LabContext, args: Args, ident: string | undefined
     out.push(eff.attrs.find(([k]) => k.toLowerCase() === text.toLowerCase())?.[1] ?? "");
     return;
   }
-  const chain = ["system.webServer", ...section.elements];
+  const chain = [sectionGroup(section), ...section.elements];
   const leaf: XBuild = { name: chain[chain.length - 1], attrs: eff.attrs, children: eff.children.map(toBuild) };
   let b = leaf;
   for (let i = chain.length - 2; i >= 0; i--) b = { name: chain[i], children: [b] };
   // an element with no attributes and no children prints as an empty element pair in appcmd's output
   out.push(...render(b, "", "  ", "\n").split("\n"));
+}
+
+/**
+ * system.web/identity for a site path with the web.config files on the way: the effective value the
+ * health rules see (lab/health.ts → core/state/health.ts healthFromEvidence, the one implementation of
+ * that inheritance), at the deepest application or virtual directory holding the path.
+ */
+async function effectiveWithWebConfigs(ctx: LabContext, section: SectionDef, configPath: string, attrs: [string, string][]): Promise<[string, string][]> {
+  let view;
+  try {
+    view = await labHealthView(ctx.dir);
+  } catch (e) {
+    if (e instanceof EvidenceError) err(`Configuration error${NL}${e.message}${NL}.`, 13);
+    throw e;
+  }
+  const segments = configPath.split("/").filter(Boolean);
+  for (let n = segments.length; n >= 1; n--) {
+    const v = view!.health.impersonation[locationKey(segments.slice(0, n).join("/"))];
+    if (v === undefined) continue;
+    if (v === null) return attrs;
+    const rest = attrs.filter(([k]) => k !== "impersonate");
+    return section.name === "system.web/identity" ? [["impersonate", String(v)], ...rest] : attrs;
+  }
+  return attrs;
+}
+
+const APPHOST_COMMIT = /^(apphost|MACHINE\/WEBROOT\/APPHOST)$/i;
+
+/** A collection edit of `set config`: `/+"[k='v',…]"`, `/-"[k='v']"`, `/[k='v'].attr:value`. */
+interface CollectionOp {
+  op: "add" | "remove" | "set";
+  /** The selector's attributes, canonical names and normalised values, in the order given. */
+  sel: [string, string][];
+  set?: [string, string];
+}
+
+function canonicalAttr(attrs: Record<string, AttrType>, name: string): string | undefined {
+  return Object.keys(attrs).find((k) => k.toLowerCase() === name.toLowerCase());
+}
+
+function checkedValue(attrs: Record<string, AttrType>, name: string, raw: string): [string, string] {
+  const attrName = canonicalAttr(attrs, name);
+  if (!attrName) err(`Unknown attribute "${name}".  Replace with -? for help.`, EXIT_BAD_PARAM);
+  const v = normalizeValue(attrs[attrName!], raw);
+  if (v === null) err(`Failed to process attribute "${attrName}".  The value "${raw}" is not valid for this attribute.`, 13);
+  return [attrName!, v!];
+}
+
+/** The collection edit a parameter asks for, or null when it is a plain attribute. */
+function collectionOp(section: SectionDef, p: Param): CollectionOp | null {
+  const coll = section.collection;
+  if (!coll) return null;
+  const add = /^\+\s*(\[.*\])$/.exec(p.name);
+  const remove = /^-\s*(\[.*\])$/.exec(p.name);
+  const setIn = /^(\[.*\])\.([A-Za-z][\w]*)$/.exec(p.name);
+  const m = add ?? remove ?? setIn;
+  if (!m) return null;
+  const parsed = parseSelector(m[1]);
+  if (!parsed) err(`Failed to parse the collection element "${m[1]}".`, EXIT_BAD_PARAM);
+  const sel = Object.entries(parsed!).map(([k, v]) => checkedValue(coll.attrs, k, v));
+  if (!sel.some(([k]) => k === coll.key)) err(`Missing required attribute "${coll.key}".`, EXIT_BAD_PARAM);
+  if (add) {
+    if (p.value !== undefined) err(`Unknown attribute "${p.name}:${p.value}".  Replace with -? for help.`, EXIT_BAD_PARAM);
+    return { op: "add", sel };
+  }
+  if (remove) return { op: "remove", sel };
+  return { op: "set", sel, set: checkedValue(coll.attrs, setIn![2], p.value ?? "") };
 }
 
 async function setConfig(ctx: LabContext, args: Args, ident: string | undefined, out: string[]): Promise<void> {
@@ -460,18 +577,22 @@ async function setConfig(ctx: LabContext, args: Args, ident: string | undefined,
   const commit = args.get("commit");
   const configPath = configPathOf(ident);
   const changes: [string, string][] = [];
+  const ops: CollectionOp[] = [];
   for (const p of args.unused()) {
-    const attrName = Object.keys(section.attrs).find((k) => k.toLowerCase() === p.name.toLowerCase());
-    if (!attrName) err(`Unknown attribute "${p.name}".  Replace with -? for help.`, EXIT_BAD_PARAM);
-    const v = normalizeValue(section.attrs[attrName!], p.value ?? "");
-    if (v === null) err(`Failed to process attribute "${attrName}".  The value "${p.value ?? ""}" is not valid for this attribute.`, 13);
-    changes.push([attrName!, v!]);
+    const op = collectionOp(section, p);
+    if (op) ops.push(op);
+    else changes.push(checkedValue(section.attrs, p.name, p.value ?? ""));
     args.markUsed(p);
   }
-  if (changes.length === 0) err(`Must specify at least one attribute to set.`, EXIT_BAD_PARAM);
-  if (configPath !== "" && (commit === undefined || !/^(apphost|MACHINE\/WEBROOT\/APPHOST)$/i.test(commit))) {
-    // The lab models applicationHost.config only; these sections are overrideModeDefault="Deny", so
-    // IIS would refuse them in a site's web.config unless unlocked.
+  if (changes.length === 0 && ops.length === 0) err(`Must specify at least one attribute to set.`, EXIT_BAD_PARAM);
+  // the server level (no path) is applicationHost.config with or without /commit:apphost
+  if (configPath !== "" && (commit === undefined || !APPHOST_COMMIT.test(commit))) {
+    if (section.webConfig) {
+      requireSiteOfPath(doc, configPath);
+      return setInWebConfig(ctx, doc, section, configPath, changes, ops, out);
+    }
+    // The IIS sections the lab knows are overrideModeDefault="Deny": IIS refuses them in a
+    // site's web.config unless unlocked.
     err(
       `Configuration error${NL}Filename: \\\\?\\${webConfigOf(doc, configPath)}${NL}Line Number: 0${NL}Description: This configuration section cannot be used at this path. This happens when the section is locked at a parent level. Locking is either by default (overrideModeDefault="Deny"), or set explicitly by a location tag with overrideMode="Deny" or the legacy allowOverride="false".${NL}.`,
       33,
@@ -480,37 +601,98 @@ async function setConfig(ctx: LabContext, args: Args, ident: string | undefined,
   requireSiteOfPath(doc, configPath);
 
   let current = doc;
-  const reparse = (text: string) => (current = XmlDoc.parse(text));
-  const chain = ["system.webServer", ...section.elements];
-
-  // the element that holds the section: the root <system.webServer> or a <location path=…>
-  const container = (): XElement => {
-    if (configPath === "") return current.root;
-    return locationsFor(current, configPath)[0];
-  };
   if (configPath !== "" && locationsFor(current, configPath).length === 0) {
     const locs = current.root.children.filter((c) => c.name === "location");
-    const markup: XBuild = { name: "location", attrs: [["path", configPath], ["overrideMode", "Allow"]], children: [nest(chain, [])] };
-    reparse(locs.length ? current.insert(current.root, markup, { after: locs[locs.length - 1] }) : current.insert(current.root, markup));
+    // sections the lab knows that are locked by default get the location IIS writes to unlock them; an
+    // unlocked one (system.web) a plain location (no source found for what appcmd writes then)
+    const attrs: [string, string][] = section.webConfig ? [["path", configPath]] : [["path", configPath], ["overrideMode", "Allow"]];
+    const markup: XBuild = { name: "location", attrs, children: [nest([sectionGroup(section), ...section.elements], [])] };
+    current = XmlDoc.parse(locs.length ? current.insert(current.root, markup, { after: locs[locs.length - 1] }) : current.insert(current.root, markup));
   }
-  // walk down, creating what is missing
-  let parent = container();
-  for (let i = 0; i < chain.length; i++) {
-    let next = child(parent, chain[i]);
-    if (!next) {
-      reparse(current.insert(parent, nest(chain.slice(i), [])));
-      parent = relocate(current, configPath, chain.slice(0, i));
-      next = child(parent, chain[i])!;
-    }
-    parent = next;
-  }
-  for (const [name, value] of changes) {
-    reparse(current.setAttr(parent, name, value));
-    parent = relocate(current, configPath, chain);
-  }
+  const container = (d: XmlDoc): XElement => (configPath === "" ? d.root : locationsFor(d, configPath)[0]);
+  current = applySection(current, container, section, changes, ops);
   await saveText(hostPath, current.toString());
   const where = `MACHINE/WEBROOT/APPHOST${configPath ? "/" + configPath : ""}`;
   out.push(`Applied configuration changes to section "${section.name}" for "${where}" at configuration commit path "MACHINE/WEBROOT/APPHOST"`);
+}
+
+/**
+ * Edit a section below `container` (the root element, or a `<location>`): create the elements on the way,
+ * set the attributes, apply the collection edits. Returns the edited document (every step re-parsed).
+ */
+function applySection(doc: XmlDoc, container: (d: XmlDoc) => XElement, section: SectionDef, changes: [string, string][], ops: CollectionOp[]): XmlDoc {
+  let current = doc;
+  const reparse = (text: string) => (current = XmlDoc.parse(text));
+  const chain = [sectionGroup(section), ...section.elements];
+  const at = (n: number): XElement => {
+    let el: XElement | undefined = container(current);
+    for (const name of chain.slice(0, n)) el = el && child(el, name);
+    return el!;
+  };
+  // walk down, creating what is missing
+  for (let i = 0; i < chain.length; i++) {
+    const parent = at(i);
+    if (!child(parent, chain[i])) reparse(current.insert(parent, nest(chain.slice(i), [])));
+  }
+  for (const [name, value] of changes) reparse(current.setAttr(at(chain.length), name, value));
+  const coll = section.collection;
+  for (const op of ops) {
+    const sectionEl = at(chain.length);
+    const items = sectionEl.children.filter((c) => c.name === coll!.element);
+    const matches = (el: XElement) => op.sel.every(([k, v]) => (attr(el, k) ?? "").toLowerCase() === v.toLowerCase());
+    if (op.op === "add") {
+      const key = op.sel.find(([k]) => k === coll!.key)![1];
+      if (items.some((el) => (attr(el, coll!.key) ?? "").toLowerCase() === key.toLowerCase())) {
+        err(`Cannot add duplicate collection entry of type '${coll!.element}' with unique key attribute '${coll!.key}' set to '${key}'`, EXIT_EXISTS);
+      }
+      const markup: XBuild = { name: coll!.element, attrs: op.sel };
+      // after the last element of the collection, else before the section's other children (IIS writes a
+      // collection's elements first, as in httpCompression: <scheme …/> then <dynamicTypes>)
+      const last = items[items.length - 1];
+      const first = sectionEl.children[0];
+      reparse(last ? current.insert(sectionEl, markup, { after: last }) : first ? current.insert(sectionEl, markup, { before: first }) : current.insert(sectionEl, markup));
+      continue;
+    }
+    const hit = items.find(matches);
+    if (!hit) err(`Cannot find requested collection element.`, EXIT_NOT_FOUND);
+    reparse(op.op === "remove" ? current.remove(hit!) : current.setAttr(hit!, op.set![0], op.set![1]));
+  }
+  return current;
+}
+
+/** A new web.config as IIS writes configuration files (UTF-8 with BOM, CRLF, four-space indentation; no source shows one IIS created, the lab follows applicationHost.config). */
+const NEW_WEB_CONFIG = `\uFEFF<?xml version="1.0" encoding="UTF-8"?>\r\n<configuration>\r\n</configuration>\r\n`;
+
+/**
+ * `appcmd set config "Site/path" -section:system.web/identity /impersonate:…` without /commit:apphost: the
+ * web.config of the path's physical folder, created when missing (the folder must exist), edited in place
+ * otherwise (its own `<configuration><system.web><identity>`; `<location>` tags of the file are left alone).
+ * The folder missing: appcmd's configuration error with ERROR_PATH_NOT_FOUND (3) (no source found for the
+ * exact text).
+ */
+async function setInWebConfig(ctx: LabContext, doc: XmlDoc, section: SectionDef, configPath: string, changes: [string, string][], ops: CollectionOp[], out: string[]): Promise<void> {
+  const file = await ctx.expand(webConfigOf(doc, configPath));
+  const folder = file.replace(/\\[^\\]*$/, "");
+  if (!/^[A-Za-z]:\\/.test(file) || (await ctx.host(folder)).kind !== "dir") {
+    err(`Cannot write configuration file${NL}Filename: \\\\?\\${file}${NL}Error: The system cannot find the path specified.${NL}`, 3);
+  }
+  const h = await ctx.host(file);
+  let text = NEW_WEB_CONFIG;
+  if (h.kind === "file") text = decodeText(await fsp.readFile(h.hostPath));
+  let wc: XmlDoc;
+  try {
+    wc = XmlDoc.parse(text);
+  } catch (e) {
+    if (e instanceof XmlParseError) err(`Configuration error${NL}Filename: \\\\?\\${file}${NL}Line Number: ${e.line}${NL}Description: Configuration file is not well-formed XML${NL}.`, 13);
+    throw e;
+  }
+  if (wc!.root.name !== "configuration") err(`Configuration error${NL}Filename: \\\\?\\${file}${NL}Line Number: 1${NL}Description: The root element must be <configuration>.${NL}.`, 13);
+  const edited = applySection(wc!, (d) => d.root, section, changes, ops).toString();
+  XmlDoc.parse(edited);
+  if (h.kind === "file") await writeAtomic(h.hostPath, Buffer.from(edited, "utf8"));
+  else await writeWindowsFile(ctx.dir, h.windowsPath, Buffer.from(edited, "utf8"));
+  const where = `MACHINE/WEBROOT/APPHOST/${configPath}`;
+  out.push(`Applied configuration changes to section "${section.name}" for "${where}" at configuration commit path "${where}"`);
 }
 
 /** The web.config a set without /commit:apphost would write to (the path's physical folder). */
@@ -539,11 +721,102 @@ function nest(chain: string[], attrs: [string, string][]): XBuild {
   return b;
 }
 
-/** Find the element at `chain` below the section container again after a re-parse. */
-function relocate(doc: XmlDoc, configPath: string, chain: string[]): XElement {
-  let el: XElement | undefined = configPath === "" ? doc.root : locationsFor(doc, configPath)[0];
-  for (const n of chain) el = el && child(el, n);
-  return el!;
+// ---- application pools: set, and runtime start/stop ----
+
+/**
+ * `appcmd set apppool NAME /attr:value` (or `/apppool.name:NAME`): attributes of the pool's `<add>` and of
+ * its child elements by dotted path (`/processModel.idleTimeout:00:00:00`,
+ * `/recycling.periodicRestart.privateMemory:0`, as in the IIS configuration reference's AppCmd samples
+ * for applicationPools/add/processModel and recycling/periodicRestart); missing child elements are
+ * created. Types from the IIS settings schema (uint, timeSpan, bool). Not range-checked beyond that: the
+ * schema's own ranges (queueLength 10..65535 …) were not found in a public source.
+ */
+const POOL_ATTRS: Readonly<Record<string, AttrType>> = {
+  queueLength: { kind: "uint" },
+  autoStart: { kind: "bool" },
+  managedRuntimeVersion: { kind: "string" },
+  managedPipelineMode: { kind: "enum", values: ["Integrated", "Classic"] },
+  "processModel.idleTimeout": { kind: "timeSpan" },
+  "processModel.pingingEnabled": { kind: "bool" },
+  "recycling.periodicRestart.privateMemory": { kind: "uint" },
+  "recycling.periodicRestart.memory": { kind: "uint" },
+  "recycling.periodicRestart.time": { kind: "timeSpan" },
+};
+
+function findPool(doc: XmlDoc, name: string): PoolInfo | undefined {
+  return readPools(doc).find((p) => p.name.toLowerCase() === name.toLowerCase());
+}
+
+async function setPool(ctx: LabContext, args: Args, ident: string | undefined, out: string[]): Promise<void> {
+  const { doc, hostPath } = await loadDoc(ctx);
+  const name = ident ?? args.get("apppool.name");
+  if (!name) err(`Must specify the APPPOOL.NAME parameter.`, EXIT_BAD_PARAM);
+  const pool = findPool(doc, name!);
+  if (!pool) err(`Cannot find APPPOOL object with identifier "${name}".`, EXIT_NOT_FOUND);
+  const changes: [string[], string, string][] = [];
+  for (const p of args.unused()) {
+    const [path, value] = checkedValue(POOL_ATTRS as Record<string, AttrType>, p.name, p.value ?? "");
+    const parts = path.split(".");
+    changes.push([parts.slice(0, -1), parts[parts.length - 1], value]);
+    args.markUsed(p);
+  }
+  if (changes.length === 0) err(`Must specify at least one attribute to set.`, EXIT_BAD_PARAM);
+  let current = doc;
+  const reparse = (text: string) => (current = XmlDoc.parse(text));
+  const addEl = () => findPool(current, pool!.name)!.el;
+  for (const [chain, attrName, value] of changes) {
+    const at = (n: number): XElement => {
+      let el: XElement | undefined = addEl();
+      for (const c of chain.slice(0, n)) el = el && child(el, c);
+      return el!;
+    };
+    for (let i = 0; i < chain.length; i++) if (!child(at(i), chain[i])) reparse(current.insert(at(i), nest(chain.slice(i), [])));
+    reparse(current.setAttr(at(chain.length), attrName, value));
+  }
+  await saveText(hostPath, current.toString());
+  out.push(`APPPOOL object "${pool!.name}" changed`);
+}
+
+/**
+ * `appcmd start|stop site NAME` (`/site.name:NAME`) and `appcmd start|stop apppool NAME`
+ * (`/apppool.name:NAME`): runtime state only, kept in lab.json (lab/runtime.ts), never in
+ * applicationHost.config. Success prints `"NAME" successfully started.` / `… stopped.` (the form of a
+ * public appcmd transcript: `"QL_Laptop" successfully started.`).
+ *
+ * Starting a started object / stopping a stopped one: real appcmd fails, but no public source shows its
+ * exact answer. The lab fails too (the fail-safe choice: a caller that starts what already runs, e.g. after
+ * someone else started it between a check and an apply, sees it), in appcmd's form for a failed
+ * runtime command (`ERROR ( hresult:…, message:Command execution failed. … )`, as quoted in
+ * microsoft/azure-pipelines-extensions#187) with the Win32 codes ERROR_SERVICE_ALREADY_RUNNING (1056,
+ * 0x80070420) and ERROR_SERVICE_NOT_ACTIVE (1062, 0x80070426) and their system messages; the exit code is
+ * the Win32 code, like every other appcmd failure in the lab.
+ */
+async function startStop(ctx: LabContext, verb: "start" | "stop", object: "site" | "apppool", args: Args, ident: string | undefined, out: string[]): Promise<void> {
+  const { doc } = await loadDoc(ctx);
+  const state = await ctx.state();
+  const name = ident ?? args.get(object === "site" ? "site.name" : "apppool.name");
+  args.get("wait"); // `/wait` (wait for the state change) has nothing to wait for here
+  args.rejectUnused();
+  const TYPE = object.toUpperCase();
+  if (!name) err(`Must specify the ${TYPE}.NAME parameter.`, EXIT_BAD_PARAM);
+  let current: string;
+  let canonical: string;
+  if (object === "site") {
+    const site = findSite(doc, name!);
+    if (!site) err(`Cannot find ${TYPE} object with identifier "${name}".`, EXIT_NOT_FOUND);
+    current = siteRuntimeState(state, site!);
+    canonical = site!.name;
+  } else {
+    const pool = findPool(doc, name!);
+    if (!pool) err(`Cannot find ${TYPE} object with identifier "${name}".`, EXIT_NOT_FOUND);
+    current = poolRuntimeState(state, pool!);
+    canonical = pool!.name;
+  }
+  if (verb === "start" && current === "Started") err(`hresult:80070420, message:Command execution failed.${NL}An instance of the service is already running.${NL}`, 1056, true);
+  if (verb === "stop" && current === "Stopped") err(`hresult:80070426, message:Command execution failed.${NL}The service has not been started.${NL}`, 1062, true);
+  setRuntimeState(state, object === "site" ? "sites" : "appPools", canonical!, verb === "start" ? "Started" : "Stopped");
+  ctx.markDirty();
+  out.push(`"${canonical!}" successfully ${verb === "start" ? "started" : "stopped"}.`);
 }
 
 // ---- add ----

@@ -20,12 +20,42 @@ import { labLocalGroup } from "./windowsApi";
  * own commands, so a break is exactly what the real command would have done.
  */
 
-export type Break = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | "missing-vdir" | "windows-auth-anonymous" | "wrong-path" | "users-hardened";
+export type Break =
+  | 1
+  | 2
+  | 3
+  | 4
+  | 5
+  | 6
+  | 7
+  | 8
+  | "missing-vdir"
+  | "windows-auth-anonymous"
+  | "wrong-path"
+  | "users-hardened"
+  // the health group (issue 13)
+  | "pool-private-memory"
+  | "pool-queue-length"
+  | "pool-stopped"
+  | "site-stopped"
+  | "impersonation"
+  | "impersonation-webconfig"
+  | "compression";
 
 /** The product Selfupdate.msi installs (the lab's name for it; KB 920659 gives none). */
 export const SELFUPDATE_PRODUCT = "Windows Server Update Services SelfUpdate";
 
+/**
+ * The KB 920659 breaks (and the layout ones): what a `kb` converge repairs. Tests that apply "every break"
+ * and expect the default check to come back compliant iterate these.
+ */
 export const BREAKS: readonly Break[] = [1, 2, 3, 4, 5, 6, 7, 8, "missing-vdir", "windows-auth-anonymous", "wrong-path", "users-hardened"];
+
+/** The `health` group's breaks (issue 13): judged and repaired only with `rules: [kb, health]`. */
+export const HEALTH_BREAKS: readonly Break[] = ["pool-private-memory", "pool-queue-length", "pool-stopped", "site-stopped", "impersonation", "impersonation-webconfig", "compression"];
+
+/** Every break `createLab`, `applyBreak` and `parseBreak` take. */
+export const ALL_BREAKS: readonly Break[] = [...BREAKS, ...HEALTH_BREAKS];
 
 export const BREAK_DESCRIPTIONS: Readonly<Record<string, string>> = {
   "1": "kb920659: IUSR_<COMPUTERNAME> (and Authenticated Users, through which it would still be in Users) removed from Users; modern: Users ACE removed from the SelfUpdate folder",
@@ -40,15 +70,25 @@ export const BREAK_DESCRIPTIONS: Readonly<Record<string, string>> = {
   "windows-auth-anonymous": "the Windows-auth vdir set to anonymous on, Windows off",
   "wrong-path": "SelfUpdate physical path set to ...\\WebServices\\ServerSyncWebService (Appendix C's copy-paste error)",
   "users-hardened": "Authenticated Users removed from Users (a hardening baseline): IIS's anonymous user no longer reads what only Users may",
+  "pool-private-memory": "the WSUS application pool's private memory limit set to 1843200 KB (WSUS setup's value, KB 4490414): it recycles under load",
+  "pool-queue-length": "the WSUS application pool's queue length set to 1000 (the IIS default; KB 4490414 wants 2000)",
+  "pool-stopped": "the WSUS application pool stopped (appcmd stop apppool): every request its applications serve gets 503",
+  "site-stopped": "the WSUS site stopped (appcmd stop site; the Default Web Site in Configuration 1): its ports refuse connections",
+  impersonation: "ASP.NET impersonation on at the WSUS site root, in applicationHost.config (/commit:apphost): every WSUS endpoint answers 500.24 (KB 2737219)",
+  "impersonation-webconfig": "ASP.NET impersonation on at the WSUS site root, in the site folder's web.config: every WSUS endpoint answers 500.24 (KB 2737219)",
+  compression: "the xpress compression scheme (suscomp.dll, KB 4490414) removed from httpCompression",
 };
+
+const NAMED_BREAKS = ALL_BREAKS.filter((b): b is Extract<Break, string> => typeof b === "string");
+const BREAK_LIST = `1..8, ${NAMED_BREAKS.slice(0, -1).join(", ")} or ${NAMED_BREAKS[NAMED_BREAKS.length - 1]}`;
 
 /** Parse a break given as text ("4", "wrong-path"); throws LabError naming the bad value. */
 export function parseBreak(text: string): Break {
   const t = text.trim().toLowerCase();
   if (/^[1-8]$/.test(t)) return Number(t) as Break;
-  const named = BREAKS.find((b) => typeof b === "string" && b === t);
+  const named = ALL_BREAKS.find((b) => typeof b === "string" && b === t);
   if (named !== undefined) return named;
-  throw new LabError(`unknown break "${text}": expected 1..8, missing-vdir, windows-auth-anonymous, wrong-path or users-hardened`);
+  throw new LabError(`unknown break "${text}": expected ${BREAK_LIST}`);
 }
 
 export interface CreateLabOptions {
@@ -201,12 +241,18 @@ const ENDPOINT_FILES: Readonly<Record<string, Record<string, string>>> = {
   wsusadmin: { "default.aspx": '<%@ Page Language="C#" Inherits="Microsoft.UpdateServices.WebServices.Administration.Home" %>' },
 };
 
+/**
+ * The web.config of the WSUS site root and of each WSUS application. No system.web/identity: KB 2737219
+ * says impersonation is not enabled by default and shows its symptom (500.24 on every WSUS endpoint) from
+ * a setting on the site inherited by the applications, which an explicit `impersonate="false"` in each
+ * application's web.config would have stopped (a web.config overrides the applicationHost.config
+ * `<location>` of its own path, core/state/health.ts).
+ */
 const WEB_CONFIG = [
   `<?xml version="1.0" encoding="utf-8"?>`,
   `<configuration>`,
   `  <system.web>`,
   `    <compilation debug="false" />`,
-  `    <identity impersonate="false" />`,
   `    <trust level="Full" />`,
   `  </system.web>`,
   `</configuration>`,
@@ -366,7 +412,7 @@ export async function createLab(dir: string, options: CreateLabOptions = {}): Pr
   }
   const computerName = spec.computerName!;
   const layout = resolveLayout(spec, computerName);
-  for (const b of options.breaks ?? []) if (!BREAKS.includes(b)) throw new LabError(`unknown break ${JSON.stringify(b)}`);
+  for (const b of options.breaks ?? []) if (!ALL_BREAKS.includes(b)) throw new LabError(`unknown break ${JSON.stringify(b)}`);
   const locale = options.locale ?? DEFAULT_LOCALE;
   if (!isLocale(locale)) throw new LabError(`unknown locale ${JSON.stringify(locale)}: expected ${LOCALES.join(", ")}`);
 
@@ -420,6 +466,17 @@ function holders(doc: XmlDoc, name: string): { site: string; id: string; kind: "
 function httpPortsOf(doc: XmlDoc, site: string): number[] {
   const s = findSite(doc, site);
   return (s?.bindings ?? []).filter((b) => b.protocol.toLowerCase() === "http").map((b) => Number(b.bindingInformation.split(":").slice(-2)[0]));
+}
+
+/** The site WSUS runs on: the WSUS site in Configuration 2, the Default Web Site (which holds WSUS) in Configuration 1. */
+function wsusSiteOf(layout: Layout): string {
+  return (layout.sites.find((s) => s.role === "admin") ?? layout.sites[0]).name;
+}
+
+/** The application pool the WSUS applications use (ClientWebService's, as applicationHost.config has it; WsusPool when none is found). */
+function wsusPoolOf(doc: XmlDoc): string {
+  for (const s of readSites(doc)) for (const a of s.apps) if (a.path.toLowerCase() === "/clientwebservice") return a.applicationPool;
+  return "WsusPool";
 }
 
 /** `net localgroup Users "NT AUTHORITY\Authenticated Users" /delete`, unless an earlier break did it (1377 otherwise). */
@@ -521,6 +578,31 @@ export async function applyBreak(dir: string, brk: Break): Promise<void> {
       }
       return;
     }
+    // ---- the health group (issue 13), through the lab's appcmd like the repairs that undo them ----
+    case "pool-private-memory":
+      // KB 4490414's table: "Private Memory Limit (KB) … the default of 1,843,200 KB" (what WSUS setup writes)
+      await must(dir, `${APPCMD} set apppool ${q(wsusPoolOf(doc))} /recycling.periodicRestart.privateMemory:1843200`);
+      return;
+    case "pool-queue-length":
+      // KB 4490414: "Queue Length 2000 (up from default of 1000)"
+      await must(dir, `${APPCMD} set apppool ${q(wsusPoolOf(doc))} /queueLength:1000`);
+      return;
+    case "pool-stopped":
+      await must(dir, `${APPCMD} stop apppool /apppool.name:${q(wsusPoolOf(doc))}`);
+      return;
+    case "site-stopped":
+      await must(dir, `${APPCMD} stop site /site.name:${q(wsusSiteOf(layout))}`);
+      return;
+    case "impersonation":
+      await must(dir, `${APPCMD} set config ${q(wsusSiteOf(layout))} -section:system.web/identity /impersonate:true /commit:apphost`);
+      return;
+    case "impersonation-webconfig":
+      // without /commit:apphost: the web.config of the site root's folder (created when it has none)
+      await must(dir, `${APPCMD} set config ${q(wsusSiteOf(layout))} -section:system.web/identity /impersonate:true`);
+      return;
+    case "compression":
+      await must(dir, `${APPCMD} set config -section:system.webServer/httpCompression ${q("/-[name='xpress']")} /commit:apphost`);
+      return;
   }
 }
 

@@ -1,6 +1,7 @@
 /** The lab server: a simulated WSUS server in a folder (see lab/README.md). */
-export { createLab, applyBreak, labLayout, parseBreak, BREAKS, BREAK_DESCRIPTIONS, type Break, type CreateLabOptions, type LabInfo } from "./create";
+export { createLab, applyBreak, labLayout, parseBreak, BREAKS, HEALTH_BREAKS, ALL_BREAKS, BREAK_DESCRIPTIONS, type Break, type CreateLabOptions, type LabInfo } from "./create";
 export { collectEvidence, evidenceParams, type CollectEvidenceOptions } from "./evidence";
+export { labHealthView, type LabHealthView } from "./health";
 export {
   runCommand,
   runScript,

@@ -55,6 +55,18 @@ export const LabStateSchema = z.looseObject({
     })
     .prefault({}),
   services: z.record(z.string(), z.string()).default({}),
+  /**
+   * Runtime state set by `appcmd start|stop site|apppool` (lab/runtime.ts): name -> Started/Stopped.
+   * Not in applicationHost.config: appcmd start/stop only tells WAS/W3SVC (RSCA) and leaves autoStart /
+   * serverAutoStart alone (mvolo.com, "Caution when stopping and starting an IIS application pool with
+   * appcmd"). An object not listed is in its boot state (serverAutoStart / autoStart, default true).
+   */
+  runtime: z
+    .object({
+      sites: z.record(z.string(), z.enum(["Started", "Stopped"])).default({}),
+      appPools: z.record(z.string(), z.enum(["Started", "Stopped"])).default({}),
+    })
+    .optional(),
   /** Windows Installer products installed (by product name): msiexec /f repairs only these. */
   products: z.array(z.string()).default([]),
   profile: z.string().optional(),

@@ -9,7 +9,9 @@ import { escapeAttr } from "./xml";
  * (anonymousAuthentication / windowsAuthentication / access are overrideModeDefault="Deny"), the
  * DefaultAppPool and WsusPool pools, the sites from the layout, server-level authentication
  * (anonymous on as IUSR, Windows off), and one `<location path="Site/Vdir" overrideMode="Allow">`
- * per WSUS endpoint with explicit anonymous/Windows flags, as WSUS setup writes them.
+ * per WSUS endpoint with explicit anonymous/Windows flags, as WSUS setup writes them. The WSUS
+ * applications (and the WSUS site's root) run in WsusPool, tuned per KB 4490414; httpCompression holds
+ * KB 4490414's xpress scheme (suscomp.dll); no ASP.NET impersonation anywhere (KB 2737219).
  */
 
 export const DEFAULT_SITE_ID = 1;
@@ -228,10 +230,13 @@ export function applicationHostConfig(layout: Layout): string {
     ``,
     `        <applicationPools>`,
     `            <add name="DefaultAppPool" />`,
-    `            <add name="WsusPool" autoStart="true" managedRuntimeVersion="v4.0" managedPipelineMode="Integrated" queueLength="1000">`,
-    `                <processModel identityType="NetworkService" idleTimeout="00:20:00" pingingEnabled="true" />`,
+    // WsusPool tuned per KB 4490414 (queue length 2000, private and virtual memory limits 0, the 29-hour
+    // recycle off, idle time-out 0, ping off): the healthy lab passes the health rules. WSUS setup itself
+    // writes queueLength 1000, privateMemory 1843200 … (the breaks pool-queue-length / pool-private-memory).
+    `            <add name="WsusPool" autoStart="true" managedRuntimeVersion="v4.0" managedPipelineMode="Integrated" queueLength="2000">`,
+    `                <processModel identityType="NetworkService" idleTimeout="00:00:00" pingingEnabled="false" />`,
     `                <recycling>`,
-    `                    <periodicRestart privateMemory="1843200" time="1.05:00:00" />`,
+    `                    <periodicRestart memory="0" privateMemory="0" time="00:00:00" />`,
     `                </recycling>`,
     `            </add>`,
     `            <applicationPoolDefaults managedRuntimeVersion="v4.0">`,

@@ -7,6 +7,8 @@ import { readSites } from "../lab/appHost";
 import { type Break, BREAKS, createLab, type LabInfo, parseBreak } from "../lab/create";
 import { listFilesRecursive, resolveHostPath } from "../lab/fs";
 import { LabError, readLabState } from "../lab/state";
+import { parseHealthConfig } from "../core/evidence/health";
+import { labHealthView } from "../lab/health";
 
 const APPHOST = "C/Windows/System32/inetsrv/config/applicationHost.config";
 
@@ -29,6 +31,8 @@ interface Snapshot {
   protectedAcls: string[];
   sharePoint: unknown;
   selfUpdateFiles: string[];
+  /** What the health rules read (pools, compression, impersonation, web.config files, runtime state): no KB break touches it. */
+  health: unknown;
 }
 
 /** Everything a break may touch, read back from the lab (config parsed, lab.json, files). */
@@ -62,6 +66,21 @@ async function snapshot(dir: string, info: LabInfo): Promise<Snapshot> {
     protectedAcls: state.protectedAcls,
     sharePoint: state.features.sharePoint,
     selfUpdateFiles: h.exists ? (await listFilesRecursive(h.hostPath)).map((f) => f.join("\\")) : [],
+    health: await healthSnapshot(dir),
+  };
+}
+
+async function healthSnapshot(dir: string): Promise<unknown> {
+  const hc = parseHealthConfig(readFileSync(path.join(dir, APPHOST), "utf8"));
+  const { health, webConfigs } = await labHealthView(dir);
+  return {
+    pools: hc.pools,
+    compression: hc.compressionSchemes,
+    impersonation: [...hc.impersonation],
+    poolStates: health.appPools.map((p) => `${p.name}:${p.state}`),
+    siteStates: health.siteStates,
+    // the web.config files there are (a KB break may remove a folder's vdir, never a web.config)
+    webConfigs: Object.fromEntries(Object.entries(webConfigs).filter(([, t]) => t !== null)),
   };
 }
 
@@ -114,9 +133,13 @@ function expectedAfter(brk: Break, healthy: Snapshot, info: LabInfo): Snapshot {
     case 8:
       s.selfUpdateFiles = [];
       break;
-    case "missing-vdir":
+    case "missing-vdir": {
       for (const site of s.sites) site.apps = site.apps.filter((a) => a.path !== "/ClientWebService");
+      // its folder (and web.config) stay, but no site maps it any more
+      const cws = layout.sites.flatMap((x) => x.vdirs).find((v) => v.name === "ClientWebService")!;
+      delete (s.health as { webConfigs: Record<string, string> }).webConfigs[cws.physicalPath];
       break;
+    }
     case "windows-auth-anonymous":
       for (const site of s.sites) {
         if (!site.apps.some((a) => a.path === `/${layout.windowsAuthVdir}`)) continue;
@@ -166,6 +189,7 @@ describe.each(COMBOS)("breaks, Configuration $configuration, profile $profile", 
     expect(healthy.groups.Users).toEqual(expect.arrayContaining(["NT AUTHORITY\\Authenticated Users", "NT AUTHORITY\\INTERACTIVE"]));
   });
 
+  // the health group's breaks (HEALTH_BREAKS): their exact changes are test/lab-health.test.ts's
   it.each(BREAKS.map((b) => [b]))("break %s changes exactly what it should", async (brk) => {
     const dir = tempDir();
     const brokenInfo = await createLab(dir, { configuration, profile, breaks: [brk] });

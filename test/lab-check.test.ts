@@ -4,7 +4,8 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { checkEvidence, checkEvidenceWithLayout } from "../core/check";
 import { Evidence } from "../core/evidence/schema";
-import { type Break, BREAKS, createLab } from "../lab/create";
+import { RUNTIME_COMMANDS } from "../core/agent/runner";
+import { type Break, BREAKS, createLab, HEALTH_BREAKS } from "../lab/create";
 import { collectEvidence, evidenceParams } from "../lab/evidence";
 import { LabServer } from "../lab/shell";
 import { harmlessBreak } from "./helpers/converge";
@@ -96,6 +97,14 @@ describe.each(COMBOS)("check on the lab, Configuration $configuration, profile $
     expect(report.findings).toEqual([]);
   });
 
+  // issue 13 acceptance: "The default check (rules kb) is unchanged": a health break is not judged by it
+  it.each(HEALTH_BREAKS.map((b) => [b]))("health break %s leaves the default check (rules kb) compliant", async (brk: Break) => {
+    const dir = tempDir();
+    await createLab(dir, { configuration, profile, breaks: [brk] });
+    const report = checkEvidence({ configuration, profile }, await collectEvidence(dir));
+    expect(report).toEqual({ compliant: true, findings: [] });
+  });
+
   it.each(BREAKS.filter((b) => b !== 7 && !harmless(b)).map((b) => [b]))("break %s -> fail findings of the expected cause only", async (brk: Break) => {
     const dir = tempDir();
     await createLab(dir, { configuration, profile, breaks: [brk] });
@@ -108,13 +117,14 @@ describe.each(COMBOS)("check on the lab, Configuration $configuration, profile $
 });
 
 describe("evidence collection reads like the agent", () => {
-  it("runs no command: files, SDDL and groups come through the agent's own calls, not through localized command output", async () => {
+  it("runs no command but the two runtime lists: files, SDDL and groups come through the agent's own calls, not through localized command output", async () => {
     const dir = tempDir();
     await createLab(dir, { configuration: 2, profile: "modern" });
     const seen: string[] = [];
     const server = new LabServer(dir, { beforeCommand: (_i, line) => void seen.push(line) });
     const evidence = await collectEvidence(dir, { server });
-    expect(seen).toEqual([]);
+    // issue 13: the runtime state of sites and pools, two constant read-only appcmd lines the lab answers
+    expect(seen).toEqual([RUNTIME_COMMANDS.sitesXml, RUNTIME_COMMANDS.appPoolsXml]);
     expect(evidence.files!["C:\\Program Files\\Update Services\\Selfupdate"]).toEqual(expect.arrayContaining(["wuident.cab", "iuident.cab"]));
     expect((await evidenceParams(dir)).groups).toEqual(["S-1-5-32-545"]);
   });

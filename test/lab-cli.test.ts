@@ -71,7 +71,7 @@ describe("wsus-iis lab", () => {
   it.each([
     [["--configuration", "3"], '--configuration: expected 1 or 2, got "3"'],
     [["--profile", "legacy"], '--profile: expected kb920659 or modern, got "legacy"'],
-    [["--break", "4,9"], '--break: unknown break "9": expected 1..8, missing-vdir, windows-auth-anonymous, wrong-path or users-hardened'],
+    [["--break", "4,9"], '--break: unknown break "9": expected 1..8, missing-vdir, windows-auth-anonymous, wrong-path, users-hardened, pool-private-memory, pool-queue-length, pool-stopped, site-stopped, impersonation, impersonation-webconfig or compression'],
     [["--computer-name", "bad name!"], '--computer-name: expected a NetBIOS computer name (1-15 letters, digits, - _), got "bad name!"'],
   ])("create %j fails naming the option", async (args, message) => {
     const r = await cli("lab", "create", tempDir(), ...args);
@@ -103,9 +103,9 @@ describe("wsus-iis lab", () => {
   });
 
   it.each([
-    ["9", 'CAUSES: unknown break "9": expected 1..8, missing-vdir, windows-auth-anonymous, wrong-path or users-hardened'],
-    ["4,selfupdate", 'CAUSES: unknown break "selfupdate": expected 1..8, missing-vdir, windows-auth-anonymous, wrong-path or users-hardened'],
-    [",", 'CAUSES: expected at least one cause (1..8, missing-vdir, windows-auth-anonymous, wrong-path or users-hardened), got ","'],
+    ["9", 'CAUSES: unknown break "9": expected 1..8, missing-vdir, windows-auth-anonymous, wrong-path, users-hardened, pool-private-memory, pool-queue-length, pool-stopped, site-stopped, impersonation, impersonation-webconfig or compression'],
+    ["4,selfupdate", 'CAUSES: unknown break "selfupdate": expected 1..8, missing-vdir, windows-auth-anonymous, wrong-path, users-hardened, pool-private-memory, pool-queue-length, pool-stopped, site-stopped, impersonation, impersonation-webconfig or compression'],
+    [",", 'CAUSES: expected at least one cause (1..8, missing-vdir, windows-auth-anonymous, wrong-path, users-hardened, pool-private-memory, pool-queue-length, pool-stopped, site-stopped, impersonation, impersonation-webconfig or compression), got ","'],
   ])("break DIR %j fails naming CAUSES (the argument), not --break", async (causes, message) => {
     const dir = tempDir();
     await cli("lab", "create", dir);

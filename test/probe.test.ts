@@ -2,18 +2,21 @@ import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runProbe } from "../cli/commands/probe";
+import { formatProbeText, runProbe } from "../cli/commands/probe";
 import {
   ProbeInputError,
   ProbeResult,
   folderState,
+  judge,
   judgeClientWebService,
+  judgeHealthAnswer,
   judgeSelfUpdateFile,
   judgeSiteRoot,
   judgeWindowsAuthVdir,
   planProbe,
   probe,
   type Exchange,
+  type ExchangeMap,
   type ProbeCheck,
 } from "../core/probe";
 import { serveLab, type LabServer, type ServeLabOptions } from "../lab/http/server";
@@ -149,6 +152,54 @@ describe("verdicts: site root, ClientWebService, Windows-auth vdir", () => {
     expect(folderState(ex(404))).toBe("absent");
     expect(folderState(ex(500, { hresult: "0x80070003" }))).toBe("folderMissing");
     expect(folderState(ex(401))).toBe("unknown");
+  });
+});
+
+describe("verdicts: answers that point at the health rules (issue 13)", () => {
+  const wa = { name: "ApiRemoting30", profile: "modern" as const, port: 8530, sameAsClientPort: true, timeoutMs: 1 };
+  const cws = { folder: ex(503), root: ex(503), clientPort: 8530, timeoutMs: 1 };
+  // "All applications routed to a stopped application pool receive 503 Service Unavailable errors" (Microsoft
+  // Learn cc732742); HTTP.sys logs `503 … AppOffline WsusPool` (fixtures/command-outputs/httperr-wsuspool-appoffline.txt);
+  // a pool that recycles at its private-memory limit answers 503 too (KB 4490414)
+  it("503 on any check → FAIL with rule wsuspool-started (stopped, or recycling), no KB cause", () => {
+    for (const v of [
+      judgeSelfUpdateFile("wuident.cab", ex(503), ctx()),
+      judgeSiteRoot(ex(503), { timeoutMs: 1 }),
+      judgeClientWebService(ex(503), cws),
+      judgeWindowsAuthVdir(ex(503), wa),
+    ]) {
+      expect(v).toMatchObject({ level: "fail", causes: [], rules: ["wsuspool-started"] });
+      expect(v.message).toMatch(/503 Service Unavailable: the application pool that serves it is not running \(rule wsuspool-started.*recycles.*KB 4490414/);
+    }
+  });
+  // KB 2737219: every WSUS endpoint answers 500.24 with impersonation on, `GET /selfupdate/iuident.cab` included
+  it("500.24 on any check → FAIL with rule wsus-impersonation-off; another 500 names no rule", () => {
+    const imp = ex(500, { substatus: "500.24", hresult: "0x80070032" });
+    for (const v of [judgeSelfUpdateFile("iuident.cab", imp, ctx()), judgeSiteRoot(imp, { timeoutMs: 1 }), judgeClientWebService(imp, cws), judgeWindowsAuthVdir(imp, wa)]) {
+      expect(v).toMatchObject({ level: "fail", causes: [], rules: ["wsus-impersonation-off"] });
+      expect(v.message).toMatch(/500\.24: ASP\.NET impersonation is on .*KB 2737219.*rule wsus-impersonation-off/);
+    }
+    expect(judgeHealthAnswer(ex(500, { substatus: "500.19" }), "x")).toBeNull();
+    expect(judgeSelfUpdateFile("wuident.cab", ex(500, { substatus: "500.19", hresult: "0x80070003" }), ctx()).rules).toEqual([]);
+  });
+  // a stopped site has no URL registration with HTTP.sys: nothing listens (mvolo.com, "server not found")
+  it("refused → rule wsus-site-started besides causes 3/5 (client port), and alone on another port", () => {
+    expect(judgeSelfUpdateFile("wuident.cab", ex("refused"), ctx())).toMatchObject({ causes: [3, 5], rules: ["wsus-site-started"] });
+    expect(judgeWindowsAuthVdir(ex("refused"), { ...wa, sameAsClientPort: false })).toMatchObject({ causes: [], rules: ["wsus-site-started"] });
+    expect(judgeSelfUpdateFile("wuident.cab", ex("timeout"), ctx()).rules).toEqual([]);
+    expect(judgeSelfUpdateFile("wuident.cab", ex(404), ctx()).rules).toEqual([]);
+  });
+  it("judge() lists the failed checks' rules (JSON `rules`, per check and overall); the text output shows them in the messages", () => {
+    const plan = planProbe("http://wsus01:8530", { profile: "modern" });
+    const all = (e: Exchange) => Object.fromEntries(plan.requests.map((r) => [r.key, { ...e, url: r.url }])) as unknown as ExchangeMap;
+    const r = judge(plan, all(ex(503)));
+    expect(r.rules).toEqual(["wsuspool-started"]);
+    expect(r.checks.every((c) => c.rules.join() === "wsuspool-started")).toBe(true);
+    expect(ProbeResult.parse(JSON.parse(JSON.stringify(r))).rules).toEqual(["wsuspool-started"]);
+    expect(formatProbeText(r)).toMatch(/FAIL +selfupdate-wuident +GET http:\/\/wsus01:8530\/selfupdate\/wuident\.cab -> 503  \[rule wsuspool-started\]\n +.*\(rule wsuspool-started/);
+    expect(formatProbeText(r)).toContain("Rules pointed to (check --rules kb,health): wsuspool-started");
+    const healthy = judge(plan, { ...all(ex(200)), windowsAuth: ex(401, { wwwAuthenticate: ["Negotiate"] }) });
+    expect(healthy.rules).toEqual([]);
   });
 });
 

@@ -8,7 +8,7 @@ import { powershellLaunch } from "../../lab/powershell/launcher";
 import { handle } from "../../core/agent/runner";
 import { LabAgentHost } from "../../lab/agentHost";
 import { ComputerName } from "../../core/model/names";
-import { applyBreak, BREAK_DESCRIPTIONS, BREAKS, type Break, createLab, parseBreak } from "../../lab/create";
+import { ALL_BREAKS, applyBreak, BREAK_DESCRIPTIONS, type Break, createLab, parseBreak } from "../../lab/create";
 import { collectEvidence } from "../../lab/evidence";
 import { quoteArg } from "../../lab/cmdline";
 import { consoleBytes, isLocale, LOCALES, type Locale } from "../../lab/locale";
@@ -59,7 +59,7 @@ function parseBreaks(values: string[] | undefined, input: "--break" | "CAUSES"):
   return out;
 }
 
-const NAMED_BREAKS = BREAKS.filter((b): b is Extract<Break, string> => typeof b === "string");
+const NAMED_BREAKS = ALL_BREAKS.filter((b): b is Extract<Break, string> => typeof b === "string");
 const CAUSES_HELP = `1..8, ${NAMED_BREAKS.slice(0, -1).join(", ")} or ${NAMED_BREAKS[NAMED_BREAKS.length - 1]}`;
 
 function parseLocale(v: string | undefined): Locale | undefined {
@@ -90,7 +90,7 @@ export function register(program: Command): void {
     .addOption(new Option("--configuration <n>", "KB layout: 1 (everything on Default Web Site) or 2 (WSUS Administration site on 8530/8531; a default WSUS 4+ install)").default("2"))
     .addOption(new Option("--profile <name>", "kb920659 (IUSR_<COMPUTERNAME>, WSUSAdmin) or modern (IUSR, ApiRemoting30; every supported Windows Server)").default("modern"))
     .option("--computer-name <name>", "NetBIOS name of the simulated server", "WSUS01")
-    .option("--break <cause>", "break it: 1..8 (KB 920659 cause), missing-vdir, windows-auth-anonymous, wrong-path, users-hardened; comma-separated or repeated", collect)
+    .option("--break <cause>", `break it: ${CAUSES_HELP} (1..8: KB 920659 causes; pool-*, site-stopped, impersonation*, compression: the health group); comma-separated or repeated`, collect)
     .option("--force", "recreate DIR when it is already a lab (what was changed in it is lost); a non-empty folder that is not a lab is never replaced")
     .addOption(new Option("--locale <locale>", `display language of the simulated Windows (account names, messages, OEM code page): ${LOCALES.join(", ")}`).default("en-US"))
     .addHelpText("after", `\nBreaks:\n${BREAK_HELP}\n\nExample: wsus-iis lab create ./lab --configuration 2 --profile modern --break 4`)
@@ -115,7 +115,7 @@ export function register(program: Command): void {
 
   lab
     .command("break <dir> <causes>")
-    .description("Apply breaks (CAUSES: 1..8, missing-vdir, windows-auth-anonymous, wrong-path, users-hardened; comma-separated) to an existing lab.")
+    .description(`Apply breaks (CAUSES: ${CAUSES_HELP}; comma-separated) to an existing lab.`)
     .addHelpText("after", `\nBreaks:\n${BREAK_HELP}`)
     .action(async (dir: string, causes: string) => {
       // every cause is checked before any is applied

@@ -51,7 +51,7 @@ export function formatProbeText(r: ProbeResult): string {
   lines.push(`wsus-iis probe ${r.url}  (profile ${r.profile}${r.profileReason === "given" ? "" : `, ${r.profileReason}`}; client checks on ${r.clientBase}, Windows-auth vdir on ${r.adminBase})`);
   const width = Math.max(...r.checks.map((c) => c.name.length));
   for (const c of r.checks) {
-    const causes = c.causes.length > 0 ? `  [cause ${c.causes.join(" or ")}]` : "";
+    const causes = [c.causes.length > 0 ? `  [cause ${c.causes.join(" or ")}]` : "", c.rules.length > 0 ? `  [rule ${c.rules.join(" or ")}]` : ""].join("");
     lines.push(`  ${MARK[c.level]}  ${c.name.padEnd(width)}  GET ${c.url} -> ${c.status}${causes}`);
     lines.push(`        ${c.message}`);
   }
@@ -64,6 +64,7 @@ export function formatProbeText(r: ProbeResult): string {
       lines.push("KB 920659 causes pointed to:");
       for (const n of r.causes) lines.push(`  ${n}. ${KB_CAUSES[n as keyof typeof KB_CAUSES]}`);
     }
+    if (r.rules.length > 0) lines.push(`Rules pointed to (check --rules kb,health): ${r.rules.join(", ")}`);
   }
   return lines.join("\n") + "\n";
 }

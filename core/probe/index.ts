@@ -9,12 +9,14 @@ export {
   judge,
   judgeBadRequest,
   judgeClientWebService,
+  judgeHealthAnswer,
   judgeSelfUpdateFile,
   judgeSiteRoot,
   judgeTransport,
   judgeWindowsAuthVdir,
   offersWindowsAuth,
   planProbe,
+  PROBE_HEALTH_RULES,
   settleProbeProfile,
   windowsAuthPathOf,
   type ExchangeMap,
@@ -28,7 +30,8 @@ export { exchange, hresultOf, isInvalidHostname, substatusOf } from "./http";
 
 /**
  * Do what a Windows Update client does first against `url`, over plain HTTP and anonymously, and judge
- * the answers against KB 920659 (see core/probe/verdict.ts for what each answer means).
+ * the answers against KB 920659 and the health rules' runtime symptoms (see core/probe/verdict.ts for what
+ * each answer means).
  * Throws ProbeInputError for a bad URL or option; network failures are results, never exceptions.
  */
 export async function probe(url: string, options: ProbeOptionsInput = {}): Promise<ProbeResult> {

@@ -45,6 +45,12 @@ export const ProbeCheck = z.object({
   level: CheckLevel,
   /** KB 920659 causes the result points to, most likely first; [] for layout problems outside the KB's list. */
   causes: z.array(z.number().int().min(1).max(8)),
+  /**
+   * Rule ids of the `health` group (issue 13) the answer points to: `wsuspool-started` (503 from HTTP.sys:
+   * the pool is stopped or recycling), `wsus-site-started` (connection refused: the site may be stopped),
+   * `wsus-impersonation-off` (500.24). [] for everything else.
+   */
+  rules: z.array(z.string()).default([]),
   message: z.string(),
 });
 export type ProbeCheck = z.infer<typeof ProbeCheck>;
@@ -71,6 +77,8 @@ export const ProbeResult = z.object({
   checks: z.array(ProbeCheck),
   /** Union of the failed checks' causes, ascending. */
   causes: z.array(z.number().int().min(1).max(8)),
+  /** Union of the failed checks' health rule ids, in the order the checks name them. */
+  rules: z.array(z.string()).default([]),
   /** Every request made, including the diagnostic ones the verdicts consult. */
   exchanges: z.array(Exchange),
 });

@@ -40,6 +40,14 @@ import {
  *   is found in any of the categories, the HTTP Server API sends a response with a status code of 400").
  *   On the client port that is the binding problem of cause 5 in its host-header form: clients asking
  *   for http://SERVER/ or http://127.0.0.1/ are turned away. Never "ok".
+ * - Answers that point at the `health` rule group (issue 13) carry its rule ids (`rules`), on every check:
+ *   503 is HTTP.sys's answer for an application pool that is not running ("All applications routed to a
+ *   stopped application pool receive 503 Service Unavailable errors", Microsoft Learn cc732742; HTTPERR
+ *   `503 … AppOffline WsusPool`) → wsuspool-started; a pool that recycles (its private-memory limit hit,
+ *   KB 4490414) or a full queue answers 503 too, so the message names those. 500.24 is ASP.NET
+ *   impersonation on in Integrated mode (KB 2737219: every WSUS endpoint, static files included) →
+ *   wsus-impersonation-off. A refused connection may be a stopped site (HTTP.sys drops a stopped site's
+ *   URL registrations) → wsus-site-started, besides causes 3/5.
  * - wuident.cab / iuident.cab must be cabinet files: non-empty and starting with "MSCF" ([MS-CAB]
  *   CFHEADER signature; docs/research/iis-anonymous.md §6). A 200 with an HTML page or an empty body
  *   is a failure: clients reject it (a defective self-update tree, cause 8, or SharePoint answering, 7).
@@ -150,12 +158,17 @@ export function planProbe(url: string, options: ProbeOptionsInput = {}): ProbePl
 export interface Verdict {
   level: CheckLevel;
   causes: number[];
+  /** Health rule ids the answer points to (see ProbeCheck.rules). */
+  rules: string[];
   message: string;
 }
 
-const pass = (message: string): Verdict => ({ level: "pass", causes: [], message });
-const warn = (message: string, causes: number[] = []): Verdict => ({ level: "warn", causes, message });
-const fail = (causes: number[], message: string): Verdict => ({ level: "fail", causes, message });
+const pass = (message: string): Verdict => ({ level: "pass", causes: [], rules: [], message });
+const warn = (message: string, causes: number[] = []): Verdict => ({ level: "warn", causes, rules: [], message });
+const fail = (causes: number[], message: string, rules: string[] = []): Verdict => ({ level: "fail", causes, rules, message });
+
+/** Health rule ids (issue 13) as the probe names them. */
+export const PROBE_HEALTH_RULES = { poolStarted: "wsuspool-started", siteStarted: "wsus-site-started", impersonationOff: "wsus-impersonation-off" } as const;
 
 /** "401.2" when the body named a substatus, else "401". */
 function statusText(ex: Exchange): string {
@@ -174,11 +187,13 @@ function schemes(ex: Exchange): string {
 export function judgeTransport(ex: Exchange, timeoutMs: number, clientPort: boolean): Verdict | null {
   const where = hostPortOf(ex.url);
   if (ex.status === "refused") {
+    const stopped = `; or the site bound to it is stopped (rule ${PROBE_HEALTH_RULES.siteStarted}: appcmd start site)`;
     return fail(
       clientPort ? [3, 5] : [],
       clientPort
-        ? `connection refused at ${where}: nothing listens there. Either no site is bound to this port (cause 3), or the site is bound to specific IP addresses that leave this one out (cause 5; KB 920659 wants All Unassigned, or 127.0.0.1 among the addresses).`
-        : `connection refused at ${where}: no site listens on this port.`,
+        ? `connection refused at ${where}: nothing listens there. Either no site is bound to this port (cause 3), or the site is bound to specific IP addresses that leave this one out (cause 5; KB 920659 wants All Unassigned, or 127.0.0.1 among the addresses)${stopped}.`
+        : `connection refused at ${where}: no site listens on this port${stopped}.`,
+      [PROBE_HEALTH_RULES.siteStarted],
     );
   }
   if (ex.status === "timeout") return fail([], `no answer from ${where} within ${timeoutMs} ms (a firewall dropping the connection, or a hung application pool).`);
@@ -204,6 +219,29 @@ export function judgeBadRequest(ex: Exchange, clientPort: boolean): Verdict | nu
     );
   }
   return fail([], `400 Bad Request at ${hostPortOf(ex.url)}: the server refused the request itself${ex.substatus ? ` (${ex.substatus})` : ""}.`);
+}
+
+/**
+ * The answers of a server whose WSUS IIS health is off (issue 13), on any check: 503 (the pool that serves
+ * the URL is not running, or recycling) and 500.24 (ASP.NET impersonation on). null for anything else.
+ */
+export function judgeHealthAnswer(ex: Exchange, what: string): Verdict | null {
+  if (ex.status === 503) {
+    return fail(
+      [],
+      `${what} answers 503 Service Unavailable: the application pool that serves it is not running (rule ${PROBE_HEALTH_RULES.poolStarted}: appcmd start apppool). ` +
+        `A pool that recycles answers 503 until its new worker is up, e.g. WsusPool at its private-memory limit, and a full request queue answers 503 too (KB 4490414: rules wsuspool-private-memory, wsuspool-queue-length).`,
+      [PROBE_HEALTH_RULES.poolStarted],
+    );
+  }
+  if (ex.status === 500 && ex.substatus === "500.24") {
+    return fail(
+      [],
+      `${what} answers 500.24: ASP.NET impersonation is on for it (KB 2737219: every WSUS endpoint, static files too); turn it off on the WSUS site and every application (rule ${PROBE_HEALTH_RULES.impersonationOff}).`,
+      [PROBE_HEALTH_RULES.impersonationOff],
+    );
+  }
+  return null;
 }
 
 function parseUrl(url: string): URL | null {
@@ -249,7 +287,7 @@ export interface SelfUpdateContext {
 
 /** GET /selfupdate/<file> as a Windows Update client does it, anonymously. */
 export function judgeSelfUpdateFile(file: string, ex: Exchange, ctx: SelfUpdateContext): Verdict {
-  const t = judgeTransport(ex, ctx.timeoutMs, true) ?? judgeBadRequest(ex, true);
+  const t = judgeTransport(ex, ctx.timeoutMs, true) ?? judgeBadRequest(ex, true) ?? judgeHealthAnswer(ex, file);
   if (t) return t;
   const status = ex.status as number;
   const sp = ex.sharePoint && status !== 200;
@@ -336,7 +374,7 @@ export function judgeSelfUpdateFile(file: string, ex: Exchange, ctx: SelfUpdateC
 
 /** GET / on the client port: the site that answers clients must let anonymous requests in. */
 export function judgeSiteRoot(ex: Exchange, ctx: { timeoutMs: number }): Verdict {
-  const t = judgeTransport(ex, ctx.timeoutMs, true) ?? judgeBadRequest(ex, true);
+  const t = judgeTransport(ex, ctx.timeoutMs, true) ?? judgeBadRequest(ex, true) ?? judgeHealthAnswer(ex, "the site root");
   if (t) return t;
   const status = ex.status as number;
   if (status === 401) {
@@ -351,7 +389,7 @@ export function judgeSiteRoot(ex: Exchange, ctx: { timeoutMs: number }): Verdict
 
 /** GET /ClientWebService/wusserverversion.xml, judged with GET /ClientWebService/ and GET /. */
 export function judgeClientWebService(ex: Exchange, ctx: { folder: Exchange; root: Exchange; clientPort: number; timeoutMs: number }): Verdict {
-  const t = judgeTransport(ex, ctx.timeoutMs, true) ?? judgeBadRequest(ex, true);
+  const t = judgeTransport(ex, ctx.timeoutMs, true) ?? judgeBadRequest(ex, true) ?? judgeHealthAnswer(ex, "ClientWebService");
   if (t) return t;
   const status = ex.status as number;
   if (status === 200) return pass(`wusserverversion.xml is served anonymously (200).`);
@@ -388,7 +426,7 @@ export function judgeWindowsAuthVdir(
   ex: Exchange,
   ctx: { name: string; profile: ProbeProfile; port: number; sameAsClientPort: boolean; timeoutMs: number },
 ): Verdict {
-  const t = judgeTransport(ex, ctx.timeoutMs, ctx.sameAsClientPort) ?? judgeBadRequest(ex, ctx.sameAsClientPort);
+  const t = judgeTransport(ex, ctx.timeoutMs, ctx.sameAsClientPort) ?? judgeBadRequest(ex, ctx.sameAsClientPort) ?? judgeHealthAnswer(ex, ctx.name);
   if (t) return t;
   const status = ex.status as number;
   const rule = `${ctx.name} must allow Windows authentication only (KB 920659: the one vdir with Integrated Windows Authentication)`;
@@ -455,6 +493,7 @@ export function judge(plan: ProbePlan, ex: ExchangeMap): ProbeResult {
     ok: v.level !== "fail",
     level: v.level,
     causes: v.causes,
+    rules: v.rules,
     message: v.message,
   });
   const checks: ProbeCheck[] = [
@@ -475,6 +514,7 @@ export function judge(plan: ProbePlan, ex: ExchangeMap): ProbeResult {
     ),
   ];
   const causes = [...new Set(checks.filter((c) => c.level === "fail").flatMap((c) => c.causes))].sort((a, b) => a - b);
+  const rules = [...new Set(checks.filter((c) => c.level === "fail").flatMap((c) => c.rules))];
   return ProbeResult.parse({
     compliant: checks.every((c) => c.ok),
     url: plan.url,
@@ -484,6 +524,7 @@ export function judge(plan: ProbePlan, ex: ExchangeMap): ProbeResult {
     adminBase: plan.adminBase,
     checks,
     causes,
+    rules,
     exchanges: plan.requests.flatMap((r) => (ex[r.key] ? [ex[r.key] as Exchange] : [])),
   });
 }

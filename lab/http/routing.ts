@@ -192,6 +192,22 @@ export function mapUrlPath(site: IisSite, segments: readonly string[]): MappedPa
   return mapped;
 }
 
+/**
+ * The application that owns a URL: the one with the longest path that prefixes it (segment-wise,
+ * case-insensitive), as written ("/" for the root application). A static virtual directory under the
+ * site root belongs to the root application. null when the site has no application there.
+ */
+export function owningApplicationPath(site: IisSite, segments: readonly string[]): string | null {
+  const lower = segments.map((s) => s.toLowerCase());
+  let best: { path: string; depth: number } | null = null;
+  for (const app of site.applications) {
+    const segs = urlSegments(app.path);
+    if (segs.length > lower.length || !segs.every((s, i) => s.toLowerCase() === lower[i])) continue;
+    if (best === null || segs.length > best.depth) best = { path: app.path, depth: segs.length };
+  }
+  return best?.path ?? null;
+}
+
 /** The IIS default documents, in IIS's default order. */
 export const DEFAULT_DOCUMENTS = ["Default.htm", "Default.asp", "index.htm", "index.html", "iisstart.htm", "default.aspx"];
 

@@ -2,14 +2,19 @@ import { createReadStream, promises as fs } from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
-import { effectiveAuth, parseApplicationHostConfig, type IisConfig, type IisSite } from "../../core/evidence/applicationHost";
+import { effectiveAuth, locationKey, parseApplicationHostConfig, type IisConfig, type IisSite } from "../../core/evidence/applicationHost";
 import { normalizeWindowsPath } from "../../core/model/paths";
+import type { HealthState } from "../../core/state/health";
+import { labHealthOf, labWebConfigs } from "../health";
+import { readLabState } from "../state";
+import { XmlDoc } from "../xml";
 import { APPLICATION_HOST_CONFIG, LabError, readLabInfo, resolveLabPath, type LabInfo } from "./drive";
 import {
   DEFAULT_DOCUMENTS,
   MIME_TYPES,
   isHiddenSegment,
   mapUrlPath,
+  owningApplicationPath,
   parseRequestPath,
   planBindings,
   selectBinding,
@@ -31,8 +36,31 @@ import {
  * SharePoint (lab.json features.sharePoint.installed) takes every path of the Default Web Site that is
  * not in its excludedPaths and answers 404 with its MicrosoftSharePointTeamServices header (cause 7).
  * NTFS ACLs only through the anonymousCanRead hook (401.3). lab.json services.W3SVC "stopped" serves
- * nothing. Not modelled: handlers other than static
- * files and `.asmx`, web.config files, TLS.
+ * nothing.
+ *
+ * Runtime state and ASP.NET settings (issue 13), judged from the lab's health view (lab/health.ts: the
+ * core's healthFromEvidence over applicationHost.config, the sites' web.config files and `appcmd list …
+ * /xml`), so the lab answers by the same reading the health rules make:
+ * - a stopped site has no listener: its bindings are not served and its ports refuse connections (when no
+ *   other started site binds them). An IIS PM's troubleshooting guide: the browser cannot connect when
+ *   "your site may be stopped" (mvolo.com, "Where did my IIS7 server go? Troubleshooting 'server not
+ *   found' errors");
+ * - a stopped application pool (or one the configuration does not define): HTTP.sys answers 503 itself
+ *   ("All applications routed to a stopped application pool receive 503 Service Unavailable errors",
+ *   Microsoft Learn, Start or Stop an Application Pool (IIS 7), cc732742), for every URL whose owning
+ *   application (the longest application path that prefixes it; a static vdir under the site root
+ *   belongs to the root application) runs in that pool, before any IIS module. It is logged by HTTP.sys
+ *   (HTTPERR `503 … AppOffline WsusPool`, ../shared/fixtures/command-outputs/httperr-wsuspool-appoffline.txt):
+ *   `onRequest` gets `httpErr: "AppOffline <pool>"`;
+ * - ASP.NET impersonation effectively on (applicationHost.config `<location>` or web.config, inherited) for
+ *   the virtual directory a URL falls in: 500.24 from ConfigurationValidationModule at BeginRequest, before
+ *   authentication, for static files too (KB 2737219's W3C log: `GET /selfupdate/iuident.cab … 500 24`;
+ *   its trace: ConfigurationValidationModule, 0x80070032).
+ *
+ * Not modelled: handlers other than static files and `.asmx`, web.config files other than
+ * system.web/identity (and those of folders below a virtual directory's own), Classic pipeline pools and
+ * validateIntegratedModeConfiguration="false" (both would avoid the 500.24), HTTP.sys queue limits
+ * (503 QueueFull), TLS.
  */
 
 export interface ServeLabOptions {
@@ -88,6 +116,11 @@ export interface AccessLogEntry {
   url: string;
   status: number;
   substatus: number;
+  /**
+   * Answered by HTTP.sys without IIS, as its HTTPERR log records it: s-reason and s-queuename
+   * ("AppOffline WsusPool" for a stopped pool). Absent for what IIS answered (its W3C log).
+   */
+  httpErr?: string;
 }
 
 export interface LabServer {
@@ -121,7 +154,11 @@ class LabFront implements LabServer {
   private lab!: LabInfo;
   private config!: IisConfig;
   private configText = "";
+  private configDoc!: XmlDoc;
   private labText = "";
+  /** The sites' web.config files as last read (JSON), and the health view built from everything. */
+  private webText = "";
+  private health!: HealthState;
   private plan!: BindingPlan;
   private readonly listeners = new Map<string, Listener>();
   /** Listen failures of the current config version (retried when the config changes). */
@@ -200,13 +237,22 @@ class LabFront implements LabServer {
       const where = await resolveLabPath(lab, APPLICATION_HOST_CONFIG);
       if (where.kind !== "file") throw new LabError(`${CONFIG_FIELD}: not found in the lab (${APPLICATION_HOST_CONFIG})`);
       const text = await fs.readFile(where.path, "utf8");
-      if (!labChanged && text === this.configText) return false;
-      const config = text === this.configText ? this.config : parseApplicationHostConfig(text);
+      const configChanged = first || text !== this.configText;
+      const doc = configChanged ? XmlDoc.parse(text) : this.configDoc;
+      // web.config files change without applicationHost.config (impersonation-webconfig): read them every time
+      const webConfigs = await labWebConfigs(this.dir, doc, lab.env);
+      const webText = JSON.stringify(webConfigs);
+      if (!labChanged && !configChanged && webText === this.webText) return false;
+      const config = configChanged ? parseApplicationHostConfig(text) : this.config;
+      const { health } = labHealthOf({ state: await readLabState(this.dir), text, doc, config, env: lab.env, webConfigs });
       this.lab = lab;
       this.labText = labText;
       this.config = config;
       this.configText = text;
-      this.plan = lab.w3svcStopped ? stoppedPlan(planBindings(config)) : planBindings(config);
+      this.configDoc = doc;
+      this.webText = webText;
+      this.health = health;
+      this.plan = lab.w3svcStopped ? stoppedPlan(planBindings(config)) : startedSitesPlan(config, health);
       this.failed.clear();
       this.lastWarning = "";
       return true;
@@ -298,10 +344,24 @@ class LabFront implements LabServer {
     }
     siteName = site.name;
     const out = await this.respond(req, res, site);
-    log(out.status, out.substatus);
+    if (out.httpErr !== undefined) this.options.onRequest?.({ site: siteName, address, port, method: req.method ?? "", url: req.url ?? "", status: out.status, substatus: out.substatus, httpErr: out.httpErr });
+    else log(out.status, out.substatus);
   }
 
-  private async respond(req: http.IncomingMessage, res: http.ServerResponse, site: IisSite): Promise<{ status: number; substatus: number }> {
+  /**
+   * The application pool that serves a URL when it is not running: the pool of the URL's owning application
+   * (core/state/health.ts appPoolOf) when it is stopped, stopping, or not defined at all. null: served.
+   */
+  private offlinePool(site: IisSite, segments: readonly string[]): string | null {
+    const appPath = owningApplicationPath(site, segments);
+    if (appPath === null) return null;
+    const poolName = this.health.appPoolOf[locationKey(`${site.name}/${appPath}`)];
+    if (poolName === undefined) return null;
+    const pool = this.health.appPools.find((p) => p.name.toLowerCase() === poolName.toLowerCase());
+    return !pool || pool.state === "Stopped" || pool.state === "Stopping" ? (pool?.name ?? poolName) : null;
+  }
+
+  private async respond(req: http.IncomingMessage, res: http.ServerResponse, site: IisSite): Promise<{ status: number; substatus: number; httpErr?: string }> {
     res.setHeader("Server", "Microsoft-IIS/10.0 (wsus-iis lab)");
     res.setHeader("X-Wsus-Iis-Lab-Site", encodeURIComponent(site.name));
     const fail = (status: number, substatus: number, detail: string, extra: Record<string, string | string[]> | null = null) => {
@@ -311,10 +371,25 @@ class LabFront implements LabServer {
 
     const parsed = parseRequestPath(req.url);
     if (!parsed.ok) return fail(400, 0, parsed.reason);
+    // HTTP.sys routes the request to the owning application's pool queue before IIS sees it
+    const offline = this.offlinePool(site, parsed.segments);
+    if (offline !== null) {
+      sendHttpSysServiceUnavailable(res, req.method === "HEAD");
+      return { status: 503, substatus: 0, httpErr: `AppOffline ${offline}` };
+    }
     if (parsed.segments.some(isHiddenSegment)) return fail(404, 8, "The request filtering module hides this path (hidden segment).");
 
     const mapped = mapUrlPath(site, parsed.segments);
     if (!mapped) return fail(404, 0, `Site "${site.name}" has no root virtual directory.`);
+
+    // ConfigurationValidationModule, BeginRequest: before authentication and before the file is looked up
+    if (this.health.impersonation[locationKey(`${site.name}${mapped.vdirPath}`)] === true) {
+      return fail(
+        500,
+        24,
+        "An ASP.NET setting has been detected that does not apply in Integrated managed pipeline mode. system.web/identity@impersonate is set to true. Module ConfigurationValidationModule, Notification BeginRequest. Error Code 0x80070032",
+      );
+    }
 
     // SSL, then authentication: both happen before any handler looks for the file.
     const auth = effectiveAuth(this.config, site.name, parsed.path);
@@ -409,6 +484,22 @@ class LabFront implements LabServer {
   }
 }
 
+/**
+ * Sites whose runtime state is Stopped (or Stopping) have no URL registration with HTTP.sys: their
+ * bindings are left out before listeners are planned, so a port only they bind refuses connections.
+ */
+function startedSitesPlan(config: IisConfig, health: HealthState): BindingPlan {
+  const stopped = (s: IisSite) => {
+    const st = health.siteStates?.[s.name.toLowerCase()];
+    return st === "Stopped" || st === "Stopping";
+  };
+  const plan = planBindings({ ...config, sites: config.sites.filter((s) => !stopped(s)) });
+  for (const s of config.sites.filter(stopped)) {
+    for (const b of s.bindings) plan.notServed.push({ site: s.name, binding: b.bindingInformation, protocol: b.protocol, reason: "the site is stopped (appcmd list site: state:Stopped)" });
+  }
+  return plan;
+}
+
 /** W3SVC stopped: no binding is answered. */
 function stoppedPlan(plan: BindingPlan): BindingPlan {
   const reason = "the World Wide Web Publishing Service (W3SVC) is stopped";
@@ -477,6 +568,23 @@ function sendHttpSysInvalidHostname(res: http.ServerResponse, headOnly: boolean)
     '<HTML><HEAD><TITLE>Bad Request</TITLE>\r\n<META HTTP-EQUIV="Content-Type" Content="text/html; charset=us-ascii"></HEAD>\r\n' +
     "<BODY><h2>Bad Request - Invalid Hostname</h2>\r\n<hr><p>HTTP Error 400. The request hostname is invalid.</p>\r\n</BODY></HTML>\r\n";
   res.statusCode = 400;
+  res.setHeader("Server", "Microsoft-HTTPAPI/2.0");
+  res.setHeader("Content-Type", "text/html; charset=us-ascii");
+  res.setHeader("Content-Length", String(Buffer.byteLength(body)));
+  res.end(headOnly ? undefined : body);
+}
+
+/**
+ * HTTP.sys's own 503 for a request routed to a stopped application pool: "Service Unavailable" / "HTTP Error
+ * 503. The service is unavailable." (the plain page IIS troubleshooting pages show), in the frame of HTTP.sys's
+ * other error pages (its 400 Invalid Hostname page above) and with its Server header.
+ */
+function sendHttpSysServiceUnavailable(res: http.ServerResponse, headOnly: boolean): void {
+  const body =
+    '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN""http://www.w3.org/TR/html4/strict.dtd">\r\n' +
+    '<HTML><HEAD><TITLE>Service Unavailable</TITLE>\r\n<META HTTP-EQUIV="Content-Type" Content="text/html; charset=us-ascii"></HEAD>\r\n' +
+    "<BODY><h2>Service Unavailable</h2>\r\n<hr><p>HTTP Error 503. The service is unavailable.</p>\r\n</BODY></HTML>\r\n";
+  res.statusCode = 503;
   res.setHeader("Server", "Microsoft-HTTPAPI/2.0");
   res.setHeader("Content-Type", "text/html; charset=us-ascii");
   res.setHeader("Content-Length", String(Buffer.byteLength(body)));
