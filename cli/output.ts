@@ -1,7 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { relative, sep } from "node:path";
-import { RULES } from "../core/rules";
-import { FailOn, renderJson, renderJunit, renderSarif, renderText, type RuleInfo, type ServerReport } from "../core/report";
+import { ALL_RULE_INFO, FailOn, renderJson, renderJunit, renderSarif, renderText, ruleInfoFor, type RuleInfo, type ServerReport } from "../core/report";
 import { CliError } from "./errors";
 
 export const FORMATS = ["text", "json", "sarif", "junit"] as const;
@@ -22,7 +21,11 @@ export function parseFailOn(value: string | undefined): FailOn {
 export const FAIL_ON_HELP =
   "what makes the exit code 1: error (a failed requirement; the default), unknown (also any rule that could not run for lack of evidence), warning (also warnings)";
 
-export const RULE_INFO: RuleInfo[] = RULES.map((r) => ({ id: r.id, cause: r.cause, title: r.title, description: r.description }));
+/** Every rule of every group, with its group, help URL and repair idea (core/report/ruleInfo.ts). */
+export const RULE_INFO: readonly RuleInfo[] = ALL_RULE_INFO;
+
+/** The rules a report lists: those of the groups the server's spec judges (`rules`, `--rules`; default kb). */
+export { ruleInfoFor };
 
 export function render(reports: ServerReport[], format: Format, opts: { color?: boolean; configFile?: string } = {}): string {
   switch (format) {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { decodeDataFile } from "../core/text/decode";
 import { isCollection, LineCounter, parseDocument, visit } from "yaml";
-import { parseSpec, SpecError, type Spec } from "../core/model/spec";
+import { parseSpec, RULE_GROUPS, SpecError, type RuleGroup, type Spec } from "../core/model/spec";
 import { CliError } from "./errors";
 
 export interface SpecOptions {
@@ -9,6 +9,8 @@ export interface SpecOptions {
   configuration?: string;
   profile?: string;
   computerName?: string;
+  /** `--rules kb,health`: the rule groups to judge (comma-separated). */
+  rules?: string;
 }
 
 /** Read a JSON or YAML file into plain data, with errors that name the file. */
@@ -81,8 +83,20 @@ export function specInputOf(opts: SpecOptions): Record<string, unknown> {
   }
   if (opts.profile !== undefined) input.profile = opts.profile;
   if (opts.computerName !== undefined) input.computerName = opts.computerName;
+  if (opts.rules !== undefined) input.rules = parseRuleGroups(opts.rules);
   return input;
 }
+
+/** `--rules kb`, `health`, `kb,health` (any order, spaces around the commas allowed): the groups, each once. */
+export function parseRuleGroups(value: string): RuleGroup[] {
+  const items = value.split(",").map((s) => s.trim());
+  if (items.some((g) => !(RULE_GROUPS as readonly string[]).includes(g))) {
+    throw new CliError(`--rules: expected ${RULE_GROUPS.join(", ")} or ${RULE_GROUPS.join(",")}, got ${JSON.stringify(value)}`);
+  }
+  return [...new Set(items as RuleGroup[])];
+}
+
+export const RULES_HELP = "rule groups to judge, comma-separated: kb (KB 920659 and the WSUS layout; the default), health (WsusPool settings, ASP.NET impersonation, dynamic compression, sites and pool started), or kb,health";
 
 /** Validate a spec input; `where` says where it came from, each bad field is named. */
 export function parseSpecInput(input: unknown, where: string, name: (path: string) => string = flagFor): Spec {
@@ -99,7 +113,7 @@ export function loadSpec(opts: SpecOptions): Spec {
   return parseSpecInput(specInputOf(opts), opts.config ? ` (config ${opts.config} and options)` : "", fieldNamer(opts));
 }
 
-const FLAGS = { configuration: "--configuration", profile: "--profile", computerName: "--computer-name" } as const;
+const FLAGS = { configuration: "--configuration", profile: "--profile", computerName: "--computer-name", rules: "--rules" } as const;
 
 /** Name fields the way the user typed them: the option when it was given on the command line, else the config path. */
 export function fieldNamer(opts: SpecOptions): (path: string) => string {

@@ -1,4 +1,4 @@
-import type { Profile, SpecInput } from "../core/model/spec";
+import type { Profile, RuleGroup, SpecInput } from "../core/model/spec";
 
 /**
  * Spec inputs for the KB's two layouts, for either rule profile. Pass the result (optionally merged
@@ -16,35 +16,46 @@ import type { Profile, SpecInput } from "../core/model/spec";
 export interface PresetOptions {
   /** modern (WSUS 3.0 SP2 / Windows Server 2012+, the default), kb920659 (the KB verbatim) or auto. */
   profile?: Profile | "auto";
+  /**
+   * The rule groups that judge and converge the server: `["kb"]` (the spec's default when left out),
+   * `["kb", "health"]` (also WsusPool settings, ASP.NET impersonation, dynamic compression, and the WSUS
+   * sites and pool started) or `["health"]`. Left out, the preset has no `rules` field.
+   */
+  rules?: RuleGroup[];
 }
 
-function configuration1({ profile = "modern" }: PresetOptions = {}): SpecInput {
+const rulesOf = (rules: RuleGroup[] | undefined) => (rules === undefined ? {} : { rules: [...rules] });
+
+function configuration1({ profile = "modern", rules }: PresetOptions = {}): SpecInput {
   return {
     configuration: 1,
     profile,
     defaultSite: { name: "Default Web Site", httpPort: 80 },
     bindings: { mode: "kb" },
+    ...rulesOf(rules),
   };
 }
 
-function configuration2({ profile = "modern" }: PresetOptions = {}): SpecInput {
+function configuration2({ profile = "modern", rules }: PresetOptions = {}): SpecInput {
   return {
     configuration: 2,
     profile,
     defaultSite: { name: "Default Web Site", httpPort: 80 },
     adminSite: { name: "WSUS Administration", httpPort: 8530, httpsPort: 8531 },
     bindings: { mode: "kb" },
+    ...rulesOf(rules),
   };
 }
 
 export const presets = { configuration1, configuration2 } as const;
 
-const NESTED = new Set(["defaultSite", "adminSite", "sharePoint", "repairs", "vdirs"]);
+const NESTED = new Set(["defaultSite", "adminSite", "sharePoint", "repairs", "vdirs", "health"]);
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
- * A spec with overrides applied: top-level fields replace, the nested objects (defaultSite, adminSite,
- * sharePoint, repairs, vdirs) merge one level deep, so `{ adminSite: { httpPort: 8531 } }` keeps the name.
+ * A spec with overrides applied: top-level fields replace (`rules` too: a list), the nested objects
+ * (defaultSite, adminSite, sharePoint, repairs, vdirs, health) merge one level deep, so
+ * `{ adminSite: { httpPort: 8531 } }` keeps the name.
  */
 export function withOverrides(base: SpecInput, overrides: Record<string, unknown> = {}): SpecInput {
   const out: Record<string, unknown> = { ...base };

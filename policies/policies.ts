@@ -1,6 +1,6 @@
 /**
- * The wsus-iis CrossGuard policies: one resource policy per rule of the rule engine (core/rules), two
- * stack policies. Exported separately from the PolicyPack (index.ts) because `new PolicyPack()` starts
+ * The wsus-iis CrossGuard policies: one resource policy per rule of the rule engine (core/rules; both
+ * groups, kb and health), two stack policies. Exported separately from the PolicyPack (index.ts) because `new PolicyPack()` starts
  * the Analyzer server at once: tests import this module without starting anything.
  *
  * No rule logic lives here. A WsusIisLayout / WsusIisServer is judged by running the rule over
@@ -142,7 +142,7 @@ interface RulePolicyOptions {
   blocks?: Block[];
   configSchema?: PolicyConfigSchema["properties"];
   /** Extra checks on a declaration that the rule engine cannot see (policy options). */
-  extra?: (d: Extract<ReturnType<typeof declarationOf>, { ok: true }>, config: ClientPortConfig) => string[];
+  extra?: (d: Extract<ReturnType<typeof declarationOf>, { ok: true }>, config: ClientPortConfig & HealthConfig) => string[];
   remediateSpec?: (spec: unknown) => unknown | undefined;
   remediateBlock?: (block: Block, props: Record<string, unknown>, config: BlockConfig) => Record<string, unknown> | undefined;
   remediationSteps?: string;
@@ -183,17 +183,28 @@ function buildBlockDeclaration(kind: Block, props: unknown, config: BlockConfig)
   return directoryAclDeclaration(p.data, ctx);
 }
 
+/** What a health policy's description adds: the group is opt-in, and a declaration carries only its thresholds. */
+const HEALTH_NOTE = " (WSUS IIS health, opt-in with spec rules: [kb, health]; a declaration's thresholds are judged here, the server's state by wsus-no-drift)";
+
 function rulePolicy(o: RulePolicyOptions): ResourceValidationPolicy {
   const { rule } = o;
   const validateResource = (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
     const subject = subjectOf(args);
     if ("skip" in subject) return args.notApplicable(subject.skip);
-    const config = args.getConfig<ClientPortConfig>();
+    const config = args.getConfig<ClientPortConfig & HealthConfig>();
     if (subject.kind === "declaration") {
       // declarationOf reads the spec through JSON (an unknown preview value throws there, as it should).
       const d = declarationOf(subject.spec);
       if (!d.ok) return args.notApplicable("the spec is invalid (see policy wsus-spec-valid)");
-      for (const f of failures(d, [rule])) reportViolation(violationText(f));
+      // The health group is opt-in (`rules: [kb, health]`): its thresholds mean nothing to a spec without it.
+      if (rule.group !== "kb" && !d.spec.rules.includes(rule.group)) {
+        return args.notApplicable(`the spec does not ask for the ${rule.group} rules (rules: [${d.spec.rules.join(", ")}])`);
+      }
+      // The KB policies judge every declaration, whatever its `rules` say: a spec cannot switch off the
+      // organisation's mandatory policies by leaving out the kb group.
+      for (const f of failures(rule.group === "kb" && !d.spec.rules.includes("kb") ? { ...d, spec: { ...d.spec, rules: ["kb", ...d.spec.rules] } } : d, [rule])) {
+        reportViolation(violationText(f));
+      }
       for (const message of o.extra?.(d, config) ?? []) reportViolation(message);
       return;
     }
@@ -223,14 +234,15 @@ function rulePolicy(o: RulePolicyOptions): ResourceValidationPolicy {
         }
       : undefined;
 
+  const health = rule.group === "health";
   return {
     name: rule.id,
     displayName: rule.title,
-    description: `${rule.description}${rule.cause === null ? "" : ` (KB 920659 cause ${rule.cause})`}`,
+    description: `${rule.description}${rule.cause !== null ? ` (KB 920659 cause ${rule.cause})` : health ? HEALTH_NOTE : ""}`,
     enforcementLevel: o.enforcementLevel,
     severity: rule.cause !== null ? "high" : rule.severity === "error" ? "medium" : "low",
-    tags: ["wsus", "iis", rule.cause !== null ? `kb920659-cause-${rule.cause}` : "wsus-layout"],
-    url: KB_URL,
+    tags: ["wsus", "iis", rule.cause !== null ? `kb920659-cause-${rule.cause}` : health ? "wsus-health" : "wsus-layout"],
+    url: rule.helpUri,
     ...(o.remediationSteps ? { remediationSteps: o.remediationSteps } : {}),
     ...(o.blocks?.length || o.configSchema ? { configSchema: { properties: { ...(o.blocks?.length ? BLOCK_SCHEMA : {}), ...(o.configSchema ?? {}) } } } : {}),
     validateResource,
@@ -349,6 +361,142 @@ export const layoutRequireSslPolicy = rulePolicy({
   },
 });
 
+// ---------------------------------------------------------------------------------------------
+// The health group (issue 13): WsusPool settings, ASP.NET impersonation, dynamic compression, runtime state
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The health rules judge a server, never a declaration: a declaration says nothing about the pool's
+ * current settings or whether a site runs; the converge sets them (core/rules/health). What a declaration
+ * does say is the thresholds its converge would set (`spec.health`), so a health policy whose setting has
+ * a threshold judges that against the organisation's own (the policy's config; defaults: KB 4490414's
+ * values). A server's health findings reach the pack through wsus-no-drift. All advisory by default.
+ */
+
+interface HealthConfig {
+  minQueueLength?: number;
+  privateMemoryKb?: number;
+  virtualMemoryKb?: number;
+  periodicRestartMinutes?: number;
+  idleTimeoutMinutes?: number;
+  allowPinging?: boolean;
+  requireCompression?: boolean;
+}
+
+/** KB 4490414's values: what the policies accept when not configured (the SDK applies no configSchema default). */
+export const HEALTH_POLICY_DEFAULTS = {
+  minQueueLength: 2000,
+  privateMemoryKb: 0,
+  virtualMemoryKb: 0,
+  periodicRestartMinutes: 0,
+  idleTimeoutMinutes: 0,
+  allowPinging: false,
+  requireCompression: false,
+} as const satisfies Required<HealthConfig>;
+
+type HealthSettings = Extract<ReturnType<typeof declarationOf>, { ok: true }>["spec"]["health"];
+
+/**
+ * A setting where 0 is Microsoft's value (no limit, no timed restart, never idle out) and a spec may ask
+ * for another: the policy's value N accepts 0 or at least N, and 0 (the default) accepts 0 only.
+ */
+function zeroOrAtLeast(o: { field: "privateMemoryKb" | "virtualMemoryKb" | "periodicRestartMinutes" | "idleTimeoutMinutes"; unit: string; what: string; description: string; max: number }) {
+  return {
+    configSchema: {
+      [o.field]: { type: "integer", minimum: 0, maximum: o.max, default: 0, description: o.description },
+    } as PolicyConfigSchema["properties"],
+    extra: (d: { spec: { health: HealthSettings } }, config: HealthConfig): string[] => {
+      const declared = d.spec.health[o.field];
+      const accepted = config[o.field] ?? HEALTH_POLICY_DEFAULTS[o.field];
+      if (declared === 0 || (accepted !== 0 && declared >= accepted)) return [];
+      const allowed = accepted === 0 ? "accepts only 0" : `accepts 0 or at least ${accepted} ${o.unit}`;
+      return [`spec.health.${o.field} is ${declared}: the WSUS application pool would keep ${o.what} of ${declared} ${o.unit}; this policy ${allowed} (KB 4490414)`];
+    },
+  };
+}
+
+const healthPolicy = (id: string, o: Partial<Pick<RulePolicyOptions, "configSchema" | "extra">> = {}) => rulePolicy({ rule: rule(id), enforcementLevel: "advisory", ...o });
+
+export const wsusPoolQueueLengthPolicy = healthPolicy("wsuspool-queue-length", {
+  configSchema: {
+    minQueueLength: {
+      type: "integer",
+      minimum: 10,
+      maximum: 65535,
+      default: HEALTH_POLICY_DEFAULTS.minQueueLength,
+      description: "The lowest spec.health.minQueueLength accepted (KB 4490414: 2000). A hardening baseline that wants 1000 or less (DISA IIS STIG) lowers it, knowing that WSUS scan storms then get 503s.",
+    },
+  },
+  extra: (d, config) => {
+    const accepted = config.minQueueLength ?? HEALTH_POLICY_DEFAULTS.minQueueLength;
+    const declared = d.spec.health.minQueueLength;
+    return declared >= accepted ? [] : [`spec.health.minQueueLength is ${declared}: the WSUS application pool would queue fewer than the ${accepted} requests this policy asks for, and scan storms get 503 (KB 4490414)`];
+  },
+});
+
+export const wsusPoolPrivateMemoryPolicy = healthPolicy(
+  "wsuspool-private-memory",
+  zeroOrAtLeast({ field: "privateMemoryKb", unit: "KB", what: "a private-memory limit", max: 4294967295, description: "The smallest spec.health.privateMemoryKb accepted besides 0 (no limit, KB 4490414's value). 0 (default): only no limit." }),
+);
+
+export const wsusPoolVirtualMemoryPolicy = healthPolicy(
+  "wsuspool-virtual-memory",
+  zeroOrAtLeast({ field: "virtualMemoryKb", unit: "KB", what: "a virtual-memory limit", max: 4294967295, description: "The smallest spec.health.virtualMemoryKb accepted besides 0 (no limit, KB 4490414's value). 0 (default): only no limit." }),
+);
+
+export const wsusPoolPeriodicRestartPolicy = healthPolicy(
+  "wsuspool-periodic-restart",
+  zeroOrAtLeast({ field: "periodicRestartMinutes", unit: "minutes", what: "a periodic restart", max: 432000, description: "The shortest spec.health.periodicRestartMinutes accepted besides 0 (no timed recycling, KB 4490414's value). 0 (default): only off." }),
+);
+
+export const wsusPoolIdleTimeoutPolicy = healthPolicy(
+  "wsuspool-idle-timeout",
+  zeroOrAtLeast({ field: "idleTimeoutMinutes", unit: "minutes", what: "an idle time-out", max: 43200, description: "The shortest spec.health.idleTimeoutMinutes accepted besides 0 (never shut down when idle, KB 4490414's value). 0 (default): only 0." }),
+);
+
+export const wsusPoolPingPolicy = healthPolicy("wsuspool-ping", {
+  configSchema: {
+    allowPinging: { type: "boolean", default: HEALTH_POLICY_DEFAULTS.allowPinging, description: "Accept spec.health.pingingEnabled: true (KB 4490414: ping off)." },
+  },
+  extra: (d, config) =>
+    d.spec.health.pingingEnabled && !(config.allowPinging ?? HEALTH_POLICY_DEFAULTS.allowPinging)
+      ? ["spec.health.pingingEnabled is true: WAS would keep pinging the WSUS worker process, and kill one busy building the metadata cache (KB 4490414)"]
+      : [],
+});
+
+export const wsusImpersonationOffPolicy = healthPolicy("wsus-impersonation-off");
+
+export const wsusDynamicCompressionPolicy = healthPolicy("wsus-dynamic-compression", {
+  configSchema: {
+    requireCompression: {
+      type: "boolean",
+      default: HEALTH_POLICY_DEFAULTS.requireCompression,
+      description: "Report a spec with health.compression: false, which skips the xpress (suscomp.dll) check. KB 4490414 calls compression optional, so off by default.",
+    },
+  },
+  extra: (d, config) =>
+    !d.spec.health.compression && (config.requireCompression ?? HEALTH_POLICY_DEFAULTS.requireCompression)
+      ? ["spec.health.compression is false: WSUS's dynamic compression (xpress, suscomp.dll) would not be checked, and clients may download metadata uncompressed (KB 4490414)"]
+      : [],
+});
+
+export const wsusSiteStartedPolicy = healthPolicy("wsus-site-started");
+
+export const wsusPoolStartedPolicy = healthPolicy("wsuspool-started");
+
+export const healthPolicies: ResourceValidationPolicy[] = [
+  wsusPoolQueueLengthPolicy,
+  wsusPoolPrivateMemoryPolicy,
+  wsusPoolVirtualMemoryPolicy,
+  wsusPoolPeriodicRestartPolicy,
+  wsusPoolIdleTimeoutPolicy,
+  wsusPoolPingPolicy,
+  wsusImpersonationOffPolicy,
+  wsusDynamicCompressionPolicy,
+  wsusSiteStartedPolicy,
+  wsusPoolStartedPolicy,
+];
+
 /** Every rule has its policy (checked by the tests): the pack and the rule engine cannot drift apart. */
 export const rulePolicies: ResourceValidationPolicy[] = [
   selfUpdateAclPolicy,
@@ -364,6 +512,7 @@ export const rulePolicies: ResourceValidationPolicy[] = [
   layoutAnonymousPolicy,
   layoutRequireSslPolicy,
   profileFitsPolicy,
+  ...healthPolicies,
 ];
 
 /** A spec that does not parse can't be judged: one mandatory violation naming every bad field. */
@@ -443,7 +592,7 @@ interface DriftConfig {
 export const noDriftPolicy: StackValidationPolicy = {
   name: "wsus-no-drift",
   displayName: "No WSUS server has open findings",
-  description: "After `pulumi up` / `pulumi refresh`, every WsusIisServer's findings output holds no failing finding (drift from KB 920659 or the layout that convergence did not or could not repair).",
+  description: "After `pulumi up` / `pulumi refresh`, every WsusIisServer's findings output holds no failing finding (drift from KB 920659 or the layout, and from the WSUS IIS health rules when the server's spec asks for them, that convergence did not or could not repair).",
   enforcementLevel: "mandatory",
   severity: "high",
   tags: ["wsus", "iis", "drift"],

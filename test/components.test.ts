@@ -239,3 +239,46 @@ describe("presets", () => {
     });
   });
 });
+
+// Issue 13: the rule groups pass through the layout's spec (and the presets and the stack's overrides).
+describe("rule groups in the components", () => {
+  it("a layout with rules [kb, health] is accepted: the same resource tree, the spec (with its rules) goes to WsusIisServer", async () => {
+    const spec = { ...c.presets.configuration2(), rules: ["kb", "health"] as ("kb" | "health")[], health: { minQueueLength: 1000 } };
+    const l = new c.WsusIisLayout("rg", { spec, target: "lab:./.lab/wsus02" });
+    await settle(l, l.server, l.selfUpdateAcl, ...l.sites, ...l.virtualDirectories);
+    const mine = under("rg");
+    expect(mine).toHaveLength(1 + 1 + 9 + 1 + 1); // as without the health group: it adds no building block
+    expect(mine.find((r) => r.type === T.server)!.inputs.spec).toEqual(spec);
+    expect(mine.find((r) => r.type === T.layout)!.inputs.spec).toEqual(spec);
+    expect(await valueOf(l.layout)).toMatchObject({ profile: "modern", configuration: 2 });
+    expect(() => new c.WsusIisLayout("rg-health", { spec: { rules: ["health"] }, target: "local" })).not.toThrow();
+  });
+
+  it("bad rules or health values fail at construction, naming the field and value", () => {
+    const bad = (name: string, spec: unknown) => () => new c.WsusIisLayout(name, { spec: spec as any, target: "local" });
+    expect(bad("rg1", { rules: ["kb", "helth"] })).toThrow('spec.rules.1: expected kb or health, got "helth"');
+    expect(bad("rg2", { rules: "kb,health" })).toThrow(/spec\.rules: .*expected array.*got "kb,health"/);
+    expect(bad("rg3", { rules: [] })).toThrow(/spec\.rules: .*got \[\]/);
+    expect(bad("rg4", { health: { minQueueLength: 5 } })).toThrow(/spec\.health\.minQueueLength: .*got 5/);
+    expect(bad("rg5", { health: { minQueueLenght: 2000 } })).toThrow('spec.health: Unrecognized key: "minQueueLenght"');
+  });
+
+  it("presets take rules; without it they carry no rules field (the spec's default, kb)", () => {
+    expect(c.presets.configuration2({ rules: ["kb", "health"] })).toEqual({ ...c.presets.configuration2(), rules: ["kb", "health"] });
+    expect(c.presets.configuration1({ profile: "kb920659", rules: ["health"] })).toMatchObject({ configuration: 1, profile: "kb920659", rules: ["health"] });
+    expect("rules" in c.presets.configuration1()).toBe(false);
+    expect(parseSpec(c.presets.configuration2()).rules).toEqual(["kb"]);
+    expect(parseSpec(c.presets.configuration2({ rules: ["kb", "health"] })).rules).toEqual(["kb", "health"]);
+    // health merges one level deep like the other nested objects; rules (a list) replaces
+    const base = { ...c.presets.configuration2({ rules: ["kb"] }), health: { minQueueLength: 1000, pingingEnabled: false } };
+    expect(c.withOverrides(base, { rules: ["kb", "health"], health: { minQueueLength: 3000 } })).toMatchObject({ rules: ["kb", "health"], health: { minQueueLength: 3000, pingingEnabled: false } });
+  });
+
+  it("the stack's servers take rules through overrides; a bad one names its config path", () => {
+    const servers = c.parseServersConfig([{ name: "wsus01", target: "local", configuration: 2, profile: "modern", overrides: { rules: ["kb", "health"] } }]);
+    expect(c.specOf(servers[0])).toMatchObject({ configuration: 2, profile: "modern", rules: ["kb", "health"] });
+    expect(() => c.parseServersConfig([{ name: "wsus01", target: "local", overrides: { rules: ["kb", "helth"] } }])).toThrow(
+      'wsus-iis:servers[0].overrides.rules[1]: expected kb or health, got "helth"',
+    );
+  });
+});

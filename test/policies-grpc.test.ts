@@ -74,15 +74,25 @@ const LAB = [
 ];
 
 describe("policy pack over gRPC (real run-policy-pack)", () => {
-  it("GetAnalyzerInfo: the pack, one policy per rule plus three, enforcement levels and config schemas", async () => {
+  it("GetAnalyzerInfo: the pack, one policy per rule (both groups) plus three, enforcement levels and config schemas", async () => {
     const info = await analyzer.getAnalyzerInfo();
     expect(info).toMatchObject({ name: "wsus-iis", version: "0.1.0", supportsConfig: true });
     const by = Object.fromEntries(info.policies.map((p: { name: string }) => [p.name, p]));
+    const health = [
+      "wsuspool-queue-length", "wsuspool-private-memory", "wsuspool-virtual-memory", "wsuspool-periodic-restart", "wsuspool-idle-timeout", "wsuspool-ping",
+      "wsus-impersonation-off", "wsus-dynamic-compression", "wsus-site-started", "wsuspool-started",
+    ];
     expect(Object.keys(by)).toEqual([
       "selfupdate-acl", "selfupdate-vdir", "selfupdate-client-port", "selfupdate-anonymous", "default-site-loopback", "default-site-anonymous",
       "sharepoint-exclusions", "selfupdate-files", "layout-vdirs", "layout-windows-auth", "layout-anonymous", "layout-require-ssl",
-      "profile-fits-server", "wsus-spec-valid", "wsus-unique-targets", "wsus-no-drift",
+      "profile-fits-server", ...health, "wsus-spec-valid", "wsus-unique-targets", "wsus-no-drift",
     ]);
+    // the health group (issue 13): advisory, thresholds as options (KB 4490414's values by default)
+    for (const n of health) expect(by[n], n).toMatchObject({ enforcementLevel: "advisory", type: "resource" });
+    expect(by["wsuspool-queue-length"].configSchema).toEqual({ minQueueLength: expect.objectContaining({ type: "integer", minimum: 10, maximum: 65535, default: 2000 }) });
+    expect(by["wsuspool-private-memory"].configSchema).toEqual({ privateMemoryKb: expect.objectContaining({ type: "integer", default: 0 }) });
+    expect(by["wsuspool-ping"].configSchema).toEqual({ allowPinging: expect.objectContaining({ type: "boolean", default: false }) });
+    expect(by["wsuspool-started"].configSchema).toBeUndefined();
     for (const n of ["selfupdate-acl", "selfupdate-vdir", "selfupdate-client-port", "selfupdate-anonymous", "default-site-loopback", "default-site-anonymous", "sharepoint-exclusions", "selfupdate-files"]) {
       expect(by[n]).toMatchObject({ enforcementLevel: "mandatory", type: "resource", displayName: expect.any(String) });
     }
@@ -199,6 +209,18 @@ describe("policy pack over gRPC (real run-policy-pack)", () => {
     await analyzer.configure({ "selfupdate-client-port": { allowedClientPorts: [80, 8080] } });
     expect((await analyzer.analyze(l)).diagnostics).toEqual([]);
     await analyzer.configure({});
+  });
+
+  it("the health group: a layout opting in with a laxer threshold gets an advisory diagnostic; the policy's option accepts it", async () => {
+    const l: TestResource = { type: T.layout, name: "stig", props: { spec: { rules: ["kb", "health"], health: { minQueueLength: 1000 } }, target: "local" } };
+    expect((await analyzer.analyze(l)).diagnostics.map((d) => [d.policyName, d.enforcementLevel])).toEqual([["wsuspool-queue-length", "advisory"]]);
+    await analyzer.configure({ "wsuspool-queue-length": { minQueueLength: 1000 } });
+    expect((await analyzer.analyze(l)).diagnostics).toEqual([]);
+    await analyzer.configure({});
+    // without the health group: not applicable, never a diagnostic
+    const plain = await analyzer.analyze({ ...l, props: { spec: {}, target: "local" } });
+    expect(plain.diagnostics).toEqual([]);
+    expect(plain.notApplicable).toContainEqual({ policyName: "wsuspool-queue-length", reason: "the spec does not ask for the health rules (rules: [kb])" });
   });
 
   it("preview: an unknown spec value turns the policies into advisory can't-run diagnostics (never a false pass or block)", async () => {

@@ -253,6 +253,126 @@ describe("resource policies on the building blocks", () => {
   });
 });
 
+// Issue 13: the health group. Its rules judge servers (their state), never a declaration; what a declaration
+// carries is the thresholds its converge would set, judged against the policy's own (KB 4490414's by default).
+describe("the health group's policies", () => {
+  const HEALTH_IDS = RULES.filter((r) => r.group === "health").map((r) => r.id);
+  const byName = (name: string) => P.policies.find((p) => p.name === name)! as (typeof P.rulePolicies)[number];
+  const healthy = (extra: Record<string, unknown> = {}) => layout({ ...presets.configuration2(), rules: ["kb", "health"], ...extra });
+
+  it("one advisory policy per health rule, named by its id, with its article and the wsus-health tag", () => {
+    expect(HEALTH_IDS).toHaveLength(10);
+    expect(P.healthPolicies.map((p) => p.name)).toEqual(HEALTH_IDS);
+    for (const id of HEALTH_IDS) {
+      const p = byName(id);
+      const rule = RULES.find((r) => r.id === id)!;
+      expect(p, id).toMatchObject({ enforcementLevel: "advisory", displayName: rule.title, url: rule.helpUri, tags: ["wsus", "iis", "wsus-health"] });
+      expect(p.description, id).toContain("opt-in with spec rules: [kb, health]");
+    }
+    expect(byName("wsuspool-private-memory").severity).toBe("medium");
+    expect(byName("wsus-dynamic-compression").severity).toBe("low");
+    // the KB policies keep KB 920659's page
+    expect(P.selfUpdateAclPolicy.url).toBe(P.KB_URL);
+    const schema = (id: string) => Object.keys(byName(id).configSchema?.properties ?? {});
+    expect(Object.fromEntries(HEALTH_IDS.map((id) => [id, schema(id)]))).toEqual({
+      "wsuspool-queue-length": ["minQueueLength"],
+      "wsuspool-private-memory": ["privateMemoryKb"],
+      "wsuspool-virtual-memory": ["virtualMemoryKb"],
+      "wsuspool-periodic-restart": ["periodicRestartMinutes"],
+      "wsuspool-idle-timeout": ["idleTimeoutMinutes"],
+      "wsuspool-ping": ["allowPinging"],
+      "wsus-impersonation-off": [],
+      "wsus-dynamic-compression": ["requireCompression"],
+      "wsus-site-started": [],
+      "wsuspool-started": [],
+    });
+    expect(byName("wsuspool-queue-length").configSchema!.properties!.minQueueLength).toMatchObject({ type: "integer", default: 2000 });
+  });
+
+  it("a spec without the health group: not applicable, saying why; every preset with it passes every policy", async () => {
+    for (const id of HEALTH_IDS) {
+      expect(await validateResource(byName(id), layout(presets.configuration2())), id).toEqual({ violations: [], notApplicable: "the spec does not ask for the health rules (rules: [kb])" });
+    }
+    for (const spec of ALL_PRESETS) {
+      for (const p of [...P.rulePolicies, P.specValidPolicy]) {
+        expect((await validateResource(p, layout({ ...spec, rules: ["kb", "health"] }))).violations, `${p.name} ${JSON.stringify(spec)}`).toEqual([]);
+        expect((await validateResource(p, server({ ...spec, rules: ["health"] }))).violations, p.name).toEqual([]);
+      }
+    }
+    // building blocks carry no pool: not applicable
+    expect((await validateResource(P.wsusPoolStartedPolicy, vdir({ name: "SelfUpdate", auth: {} }))).notApplicable).toBe("wsuspool-started does not apply to wsus-iis:index:VirtualDirectory on its own");
+  });
+
+  it("wsuspool-queue-length: a declared minimum below the policy's (2000 by default); minQueueLength option for hardening baselines", async () => {
+    const stig = healthy({ health: { minQueueLength: 1000 } });
+    expect((await validateResource(P.wsusPoolQueueLengthPolicy, stig)).violations).toEqual([
+      "spec.health.minQueueLength is 1000: the WSUS application pool would queue fewer than the 2000 requests this policy asks for, and scan storms get 503 (KB 4490414)",
+    ]);
+    expect((await validateResource(P.wsusPoolQueueLengthPolicy, { ...stig, config: { minQueueLength: 1000 } })).violations).toEqual([]);
+    expect((await validateResource(P.wsusPoolQueueLengthPolicy, healthy({ health: { minQueueLength: 5000 } }))).violations).toEqual([]);
+  });
+
+  it("memory limits, periodic restart and idle time-out: 0 (KB 4490414) passes; a declared value passes only when the policy accepts that much", async () => {
+    const cases = [
+      [P.wsusPoolPrivateMemoryPolicy, "privateMemoryKb", 1843200, "a private-memory limit of 1843200 KB", "KB"],
+      [P.wsusPoolVirtualMemoryPolicy, "virtualMemoryKb", 4000000, "a virtual-memory limit of 4000000 KB", "KB"],
+      [P.wsusPoolPeriodicRestartPolicy, "periodicRestartMinutes", 1740, "a periodic restart of 1740 minutes", "minutes"],
+      [P.wsusPoolIdleTimeoutPolicy, "idleTimeoutMinutes", 20, "an idle time-out of 20 minutes", "minutes"],
+    ] as const;
+    for (const [policy, field, value, what, unit] of cases) {
+      const declared = healthy({ health: { [field]: value } });
+      expect((await validateResource(policy, declared)).violations, field).toEqual([`spec.health.${field} is ${value}: the WSUS application pool would keep ${what}; this policy accepts only 0 (KB 4490414)`]);
+      expect((await validateResource(policy, { ...declared, config: { [field]: value } })).violations, field).toEqual([]);
+      expect((await validateResource(policy, { ...declared, config: { [field]: value + 1 } })).violations, field).toEqual([
+        `spec.health.${field} is ${value}: the WSUS application pool would keep ${what}; this policy accepts 0 or at least ${value + 1} ${unit} (KB 4490414)`,
+      ]);
+      expect((await validateResource(policy, { ...healthy(), config: { [field]: value + 1 } })).violations, field).toEqual([]);
+    }
+  });
+
+  it("wsuspool-ping and wsus-dynamic-compression: their options", async () => {
+    const ping = healthy({ health: { pingingEnabled: true } });
+    expect((await validateResource(P.wsusPoolPingPolicy, ping)).violations).toEqual([
+      "spec.health.pingingEnabled is true: WAS would keep pinging the WSUS worker process, and kill one busy building the metadata cache (KB 4490414)",
+    ]);
+    expect((await validateResource(P.wsusPoolPingPolicy, { ...ping, config: { allowPinging: true } })).violations).toEqual([]);
+    const noCompression = healthy({ health: { compression: false } });
+    // KB 4490414 calls compression optional: off is accepted unless the policy asks for it
+    expect((await validateResource(P.wsusDynamicCompressionPolicy, noCompression)).violations).toEqual([]);
+    expect((await validateResource(P.wsusDynamicCompressionPolicy, { ...noCompression, config: { requireCompression: true } })).violations).toEqual([
+      expect.stringMatching(/^spec\.health\.compression is false: WSUS's dynamic compression \(xpress, suscomp\.dll\) would not be checked/),
+    ]);
+  });
+
+  it("impersonation and runtime state: nothing a declaration can get wrong (the rules judge servers)", async () => {
+    for (const p of [P.wsusImpersonationOffPolicy, P.wsusSiteStartedPolicy, P.wsusPoolStartedPolicy]) {
+      expect(await validateResource(p, healthy({ health: { appPool: "OtherPool" } })), p.name).toEqual({ violations: [] });
+    }
+  });
+
+  it("a spec cannot switch the mandatory KB policies off by leaving the kb group out of its rules", async () => {
+    const bad = layout({ ...KB1, rules: ["health"], bindings: { mode: "addresses", addresses: ["10.0.0.5"] } });
+    expect((await validateResource(P.defaultSiteLoopbackPolicy, bad)).violations).toHaveLength(2);
+    expect((await validateResource(P.selfUpdateClientPortPolicy, layout({ ...KB1, rules: ["health"], defaultSite: { httpPort: 8080 } }))).violations).toHaveLength(1);
+  });
+
+  it("wsus-spec-valid names a bad rules value", async () => {
+    expect((await validateResource(P.specValidPolicy, layout({ rules: ["kb", "helth"] }))).violations).toEqual(['spec.rules.1: expected kb or health, got "helth"']);
+    expect((await validateResource(P.specValidPolicy, layout({ health: { minQueueLength: 5 } }))).violations).toEqual([expect.stringMatching(/^spec\.health\.minQueueLength: .*got 5$/)]);
+  });
+
+  it("wsus-no-drift reports a server's health findings with the others", async () => {
+    const srv: DirectInput = {
+      type: TYPES.server,
+      name: "wsus01-server",
+      props: { target: "lab:./.lab/wsus01", compliant: false, findings: [{ rule: "wsuspool-started", cause: null, severity: "error", status: "fail", target: "WsusPool", message: "WsusPool is Stopped", remediation: "" }] },
+    };
+    expect((await validateStack(P.noDriftPolicy, [srv]))[0].message).toBe("lab:./.lab/wsus01: 1 open finding\n  [wsuspool-started] WsusPool: WsusPool is Stopped");
+    expect(await validateStack(P.noDriftPolicy, [srv], { ignoreRules: ["wsuspool-started"] })).toEqual([]);
+    expect(P.noDriftPolicy.description).toContain("health rules when the server's spec asks for them");
+  });
+});
+
 describe("stack policies", () => {
   const L = (name: string, target: string): DirectInput => ({ type: TYPES.layout, name, props: { spec: {}, target } });
 

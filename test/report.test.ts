@@ -6,9 +6,14 @@ import fc from "fast-check";
 import { SaxesParser } from "saxes";
 import { describe, expect, it } from "vitest";
 import { Report, type Finding } from "../core/rules/finding";
+import { KB_RULES, RULES as ENGINE_RULES } from "../core/rules";
+import { KB2737219, KB4490414 } from "../core/rules/sources";
 import {
+  ALL_RULE_INFO,
   KB_URL,
+  RULE_REMEDIATION,
   RuleInfo,
+  ruleInfoFor,
   ServerReport,
   escapeXmlAttr,
   failsOn,
@@ -465,5 +470,152 @@ describe("xml escaping", () => {
     expect(escapeXmlAttr("a\nb\tc\rd")).toBe("a&#10;b&#9;c&#13;d");
     expect(escapeXmlText("a\nb\r")).toBe("a\nb&#13;");
     expect(stripIllegalXmlChars("a\u0000b\u000bc\ud800d\ufffee\uffff\u{1f600}")).toBe("abcde\u{1f600}");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------- rule groups (issue 13)
+
+describe("rule groups: kb and health", () => {
+  const KB_INFO: RuleInfo[] = RULES.map((r) => ({ ...r, group: "kb" as const, helpUri: KB_URL }));
+  const HEALTH_INFO: RuleInfo[] = [
+    { id: "wsuspool-private-memory", cause: null, group: "health", helpUri: KB4490414, title: "Private memory limit", description: "The WSUS application pool has no private-memory limit.", remediation: "Set <install folder>\\x & *it* to 0." },
+    { id: "wsus-impersonation-off", cause: null, group: "health", helpUri: KB2737219, title: "ASP.NET impersonation off", description: "Impersonation is off." },
+    { id: "wsuspool-started", cause: null, group: "health", helpUri: KB_URL, title: "The WSUS application pool is started", description: "Started." },
+  ];
+  const HEALTH_FINDINGS: Finding[] = [
+    f({ rule: "wsuspool-started", cause: null, target: "WsusPool", status: "unknown", message: "no runtime state", remediation: "collect it" }),
+    f({ rule: "wsuspool-private-memory", cause: null, target: "WsusPool", message: "private memory limit is 1843200 KB", remediation: "appcmd set apppool WsusPool /recycling.periodicRestart.privateMemory:0" }),
+  ];
+  const both: ServerReport = { ...broken, report: { compliant: false, findings: [...HEALTH_FINDINGS, ...BROKEN_FINDINGS] }, rules: [...KB_INFO, ...HEALTH_INFO] };
+  const healthOnly: ServerReport = { ...broken, report: { compliant: false, findings: HEALTH_FINDINGS }, rules: HEALTH_INFO };
+  const kbGrouped: ServerReport = { ...broken, rules: KB_INFO };
+
+  it("RuleInfo takes a group, help URL and repair idea (all optional: a RuleInfo from before the groups still parses)", () => {
+    expect(RuleInfo.parse(HEALTH_INFO[0])).toEqual(HEALTH_INFO[0]);
+    expect(RuleInfo.parse(RULES[0])).toEqual(RULES[0]);
+    expect(() => RuleInfo.parse({ ...HEALTH_INFO[0], group: "other" })).toThrow();
+  });
+
+  it("every rule of the engine has its RuleInfo with group, help URL and a repair idea; a default spec lists the KB group only", () => {
+    expect(ALL_RULE_INFO.map((r) => r.id)).toEqual(ENGINE_RULES.map((r) => r.id));
+    for (const r of ALL_RULE_INFO) {
+      expect(RuleInfo.parse(r)).toEqual(r);
+      expect(r.remediation, r.id).toMatch(/\S/);
+      expect(r.helpUri, r.id).toMatch(/^https:\/\/learn\.microsoft\.com\//);
+    }
+    expect(Object.keys(RULE_REMEDIATION).sort()).toEqual(ENGINE_RULES.map((r) => r.id).sort());
+    expect(ruleInfoFor({ rules: ["kb"] }).map((r) => r.id)).toEqual(KB_RULES.map((r) => r.id));
+    expect(ruleInfoFor({ rules: ["health"] }).every((r) => r.group === "health")).toBe(true);
+    expect(ruleInfoFor({ rules: ["kb", "health"] })).toHaveLength(ENGINE_RULES.length);
+    expect(ALL_RULE_INFO.find((r) => r.id === "wsuspool-private-memory")).toMatchObject({ group: "health", helpUri: KB4490414 });
+    expect(ALL_RULE_INFO.find((r) => r.id === "wsus-impersonation-off")).toMatchObject({ group: "health", helpUri: KB2737219 });
+  });
+
+  it("a KB-only report reads exactly as before in every format, with or without the group on its rules", () => {
+    for (const r of [compliant, broken]) {
+      const grouped = { ...r, rules: KB_INFO };
+      expect(renderText([grouped])).toBe(renderText([r]));
+      expect(renderText([grouped], { color: true })).toBe(renderText([r], { color: true }));
+      expect(renderJson([grouped])).toBe(renderJson([r]));
+      expect(renderJunit([grouped])).toBe(renderJunit([r]));
+    }
+    expect(renderJson([kbGrouped, compliant])).toBe(renderJson([broken, compliant]));
+    expect(renderText([kbGrouped])).not.toMatch(/^ {2}KB 920659:|WSUS IIS health/m);
+  });
+
+  it("text: one heading per group judged, each with its counts, health findings labelled [health], the articles named", () => {
+    const out = renderText([both]);
+    const lines = out.split("\n");
+    expect(lines[0]).toBe("WSUS02 [wsus02.yaml]: NOT COMPLIANT (5 problems, 1 warning, 3 could not be checked)");
+    const at = (needle: string) => {
+      const i = out.indexOf(needle);
+      expect(i, needle).toBeGreaterThanOrEqual(0);
+      return i;
+    };
+    const order = [
+      at("\n  KB 920659: 4 problems, 1 warning, 2 could not be checked\n"),
+      at("\n    [cause 1] FAIL C:\\Program Files\\Update Services\\Selfupdate"),
+      at("\n    [layout] FAIL WSUS Administration/ClientWebService"),
+      at("\n    Could not check (evidence missing):\n    [cause 1] UNKNOWN BUILTIN\\Users"),
+      at("\n  WSUS IIS health: 1 problem, 1 could not be checked\n"),
+      at("\n    [health] FAIL WsusPool  (rule wsuspool-private-memory)\n        private memory limit is 1843200 KB\n        fix: appcmd set apppool WsusPool /recycling.periodicRestart.privateMemory:0\n"),
+      at("\n    Could not check (evidence missing):\n    [health] UNKNOWN WsusPool  (rule wsuspool-started)"),
+      at(`\nCauses are those of KB 920659: ${KB_URL}\nWSUS IIS health rules: KB 4490414 ${KB4490414}\n                       KB 920659 ${KB_URL}\n`),
+    ];
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    // impersonation has no finding: its article is not listed
+    expect(out).not.toContain(KB2737219);
+    expect(stripAnsi(renderText([both], { color: true }))).toBe(out);
+  });
+
+  it("text: only the groups judged; a clean group says how many rules it checked", () => {
+    const out = renderText([healthOnly]);
+    expect(out).not.toContain("KB 920659:");
+    expect(out).toContain("\n  WSUS IIS health: 1 problem, 1 could not be checked\n");
+    const clean = renderText([{ ...both, report: { compliant: true, findings: [] } }]);
+    expect(clean).toBe(`WSUS02 [wsus02.yaml]: COMPLIANT (${RULES.length + HEALTH_INFO.length} rules checked, 0 could not be checked)\n  KB 920659: ${RULES.length} rules checked, 0 could not be checked\n  WSUS IIS health: ${HEALTH_INFO.length} rules checked, 0 could not be checked\n`);
+    // a server that could not be reached: its finding (of no listed rule) comes before the group headings
+    const unreachable: ServerReport = { ...both, report: { compliant: false, findings: [f({ rule: "target-reachable", cause: null, target: "ssh://x", status: "unknown", message: "refused" })] } };
+    const u = renderText([unreachable]).split("\n");
+    expect(u.slice(1, 4)).toEqual(["  Could not check (evidence missing):", "  [layout] UNKNOWN ssh://x  (rule target-reachable)", "      refused"]);
+  });
+
+  it("json: the groups judged and each finding's group are added (nothing renamed); fleet too", () => {
+    const doc = JSON.parse(renderJson([both]));
+    expect(Object.keys(doc)).toEqual(["compliant", "findings", "ruleGroups"]);
+    expect(doc.ruleGroups).toEqual(["kb", "health"]);
+    expect(doc.findings.map((x: { group: string }) => x.group)).toEqual(["health", "health", ...BROKEN_FINDINGS.map(() => "kb")]);
+    // every field a consumer knew is still there, unchanged
+    expect(Report.parse(doc)).toEqual(both.report);
+    const fleetDoc = JSON.parse(renderJson([healthOnly, compliant]));
+    expect(fleetDoc.servers[0].ruleGroups).toEqual(["health"]);
+    expect(fleetDoc.servers[0].findings.every((x: { group: string }) => x.group === "health")).toBe(true);
+    expect(fleetDoc.servers[1]).toEqual({ server: "WSUS01", compliant: true, findings: [] });
+  });
+
+  it("sarif: every rule has its helpUri, help text and markdown (what it requires, the repair idea, the article) and its group; valid 2.1.0", () => {
+    const log = renderSarif([both], { toolVersion: "0.1.0" });
+    expectValidSarif(log);
+    const rules = log.runs[0].tool.driver.rules!;
+    expect(rules.map((r) => r.id)).toEqual([...KB_INFO, ...HEALTH_INFO].map((r) => r.id));
+    for (const r of rules) {
+      expect(r.helpUri, r.id).toMatch(/^https:\/\//);
+      expect(r.help!.text, r.id).toContain(r.helpUri!);
+      expect(r.help!.markdown, r.id).toContain(`](${r.helpUri})`);
+      expect(r.properties!.group).toBe(HEALTH_INFO.some((h) => h.id === r.id) ? "health" : "kb");
+    }
+    const mem = rules.find((r) => r.id === "wsuspool-private-memory")!;
+    expect(mem).toMatchObject({ helpUri: KB4490414, properties: { kbCause: null, group: "health", tags: ["wsus", "iis", "wsus-health"] } });
+    expect(mem.help!.text).toBe(
+      `WSUS IIS health: The WSUS application pool has no private-memory limit.\n\nFix: Set <install folder>\\x & *it* to 0.\n\nEach result names the exact fix for its server; \`wsus-iis plan\` lists the commands and \`wsus-iis apply\` runs them (IIS backup, rollback).\n\nKB 4490414: ${KB4490414}`,
+    );
+    // markup in the texts is escaped: no HTML tag, no emphasis, the backslash kept
+    expect(mem.help!.markdown).toContain("**Fix:** Set \\<install folder\\>\\\\x \\& \\*it\\* to 0.");
+    expect(mem.help!.markdown!.endsWith(`[KB 4490414](${KB4490414})`)).toBe(true);
+    expect(rules.find((r) => r.id === "selfupdate-anonymous")!.help!.text.startsWith("KB 920659 cause 4: Anonymous authentication is enabled on Selfupdate.")).toBe(true);
+    expect(rules.find((r) => r.id === "clientwebservice-app")!.help!.text.startsWith("WSUS layout: ")).toBe(true);
+    // a RuleInfo from before the groups: KB 920659 and no repair idea, still valid
+    const legacy = renderSarif([broken], { toolVersion: "0.1.0" }).runs[0].tool.driver.rules!;
+    expect(legacy.every((r) => r.helpUri === KB_URL && r.properties!.group === "kb" && !r.help!.text.includes("Fix:"))).toBe(true);
+    // the run says which groups each server was judged with, when more than kb
+    expect(log.runs[0].properties).toEqual({ servers: [{ server: "WSUS02", ruleGroups: ["kb", "health"] }] });
+    expect(renderSarif([kbGrouped], { toolVersion: "0.1.0" }).runs[0].properties).toBeUndefined();
+  });
+
+  it("junit: health rules are testcases of their own class, failures typed health; the suite says which groups", () => {
+    const root = parseXml(renderJunit([both]));
+    const suite = kids(root, "testsuite")[0];
+    const cases = kids(suite, "testcase");
+    expect(cases).toHaveLength(RULES.length + HEALTH_INFO.length);
+    const byRule = (id: string) => cases.find((c) => c.attributes.name.startsWith(`${id}: `))!;
+    expect(byRule("selfupdate-anonymous").attributes.classname).toBe("wsus-iis.WSUS02");
+    expect(byRule("wsuspool-private-memory").attributes.classname).toBe("wsus-iis.WSUS02.health");
+    expect(kids(byRule("wsuspool-private-memory"), "failure")[0].attributes.type).toBe("health");
+    expect(kids(byRule("wsuspool-private-memory"), "failure")[0].text).toContain("[health] FAIL WsusPool");
+    expect(kids(byRule("wsuspool-started"), "skipped")).toHaveLength(1);
+    // health rules come after the KB group's, in the order given
+    expect(cases.slice(-3).map((c) => c.attributes.name.split(":")[0])).toEqual(HEALTH_INFO.map((h) => h.id));
+    expect(kids(suite, "properties")[0].children.map((p) => p.attributes)).toContainEqual({ name: "rule-groups", value: "kb,health" });
+    expect(suite.attributes).toMatchObject({ tests: String(RULES.length + HEALTH_INFO.length), failures: "4", skipped: "2" });
   });
 });

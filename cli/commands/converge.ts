@@ -3,7 +3,8 @@ import { Command } from "commander";
 import { EvidenceError } from "../../core/evidence/errors";
 import { plan as makePlan, type Plan } from "../../core/plan/planner";
 import { judge, type LayoutChoice } from "../../core/check";
-import { sanitizeForTerminal } from "../../core/report";
+import { causeLabel, sanitizeForTerminal } from "../../core/report";
+import { ruleById } from "../../core/rules";
 import { stateFromEvidence } from "../../core/state/fromEvidence";
 import { converge, journalNotices, planTarget, type ConvergeResult } from "../../ops/converge";
 import { CliError, EXIT } from "../errors";
@@ -28,15 +29,16 @@ const notesOf = (r: ConvergeResult) => [
   ...journalNotices(r.journal),
 ];
 
-const causeTag = (cause: number | null) => (cause === null ? "layout" : `cause ${cause}`);
+/** "cause 4", "layout" or "health" (a step of a health rule: WsusPool settings, impersonation, compression, start). */
+const causeTag = (cause: number | null, rule?: string) => causeLabel(cause, (rule !== undefined ? ruleById(rule)?.group : undefined) ?? "kb");
 
 export function formatPlanText(target: string, p: Plan, layout?: LayoutChoice): string {
   const out = [`${target}: ${p.refused.length ? "REFUSED (unsafe plan, nothing would be sent)" : p.steps.length === 0 ? "nothing to change" : `${p.steps.length} step(s)`}`];
   if (layout) out.push(`  layout: profile ${layout.profile}, Configuration ${layout.configuration} (${sanitizeForTerminal(layout.reasons.join("; "))})`);
-  for (const s of p.steps) out.push(`  ${String(s.index).padStart(2)}. [${causeTag(s.cause)}] ${s.command}`);
+  for (const s of p.steps) out.push(`  ${String(s.index).padStart(2)}. [${causeTag(s.cause, s.rule)}] ${s.command}`);
   if (p.manual.length) {
     out.push("  manual (not sent to the server):");
-    for (const m of p.manual) out.push(`   - [${causeTag(m.cause)}] ${m.text}`);
+    for (const m of p.manual) out.push(`   - [${causeTag(m.cause, m.rule)}] ${m.text}`);
   }
   return out.join("\n") + "\n";
 }

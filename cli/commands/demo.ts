@@ -14,7 +14,7 @@ import { serveLab } from "../../lab/http/server";
 import { checkTarget, converge } from "../../ops/converge";
 import { LabTransport } from "../../transports/lab";
 import { CliError, EXIT } from "../errors";
-import { RULE_INFO } from "../output";
+import { ruleInfoFor } from "../output";
 import { formatPlanText } from "./converge";
 import { formatProbeText } from "./probe";
 
@@ -100,7 +100,7 @@ export function register(program: Command): void {
         header(2, "Check: what KB 920659 says is wrong (one round trip)");
         const transport = new LabTransport(dir);
         const before = await checkTarget(transport, spec);
-        process.stdout.write(renderText([{ server: before.evidence.computerName ?? target, target, report: before.report, layout: before.layout, rules: RULE_INFO }], { color: process.stdout.isTTY }));
+        process.stdout.write(renderText([{ server: before.evidence.computerName ?? target, target, report: before.report, layout: before.layout, rules: ruleInfoFor(spec) }], { color: process.stdout.isTTY }));
 
         header(3, "Probe: what a Windows Update client sees over HTTP");
         await server.reload();
@@ -119,7 +119,7 @@ export function register(program: Command): void {
         const probeAfter = await probeOnce();
         process.stdout.write(formatProbeText(probeAfter));
         const after = await checkTarget(transport, spec);
-        process.stdout.write(renderText([{ server: after.evidence.computerName ?? target, target, report: after.report, layout: after.layout, rules: RULE_INFO }], { color: process.stdout.isTTY }));
+        process.stdout.write(renderText([{ server: after.evidence.computerName ?? target, target, report: after.report, layout: after.layout, rules: ruleInfoFor(spec) }], { color: process.stdout.isTTY }));
 
         const green = after.report.compliant && probeAfter.compliant;
         say(

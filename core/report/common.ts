@@ -1,18 +1,57 @@
 import { isProblem, isWarning, type Finding } from "../rules/finding";
+import { RULE_GROUPS, type RuleGroup } from "../model/spec";
+import { KB2737219, KB4490414, KB920659 } from "../rules/sources";
 import type { RuleInfo, ServerReport } from "./types";
 
 /** KB 920659, the article whose causes the rules are numbered after. */
 export const KB_URL =
   "https://learn.microsoft.com/troubleshoot/windows-server/installing-updates-features-roles/wsus-selfupdate-not-send-automatic-updates";
 
+/** How each group is headed in the text report (and named in SARIF help and the docs). */
+export const GROUP_TITLES: Record<RuleGroup, string> = {
+  kb: "KB 920659",
+  health: "WSUS IIS health",
+};
+
+/** The group of a rule as a report lists it: a RuleInfo from before the groups is `kb`. */
+export const groupOf = (rule: Pick<RuleInfo, "group">): RuleGroup => rule.group ?? "kb";
+
+/** "KB 4490414" for the Microsoft articles the rules cite (core/rules/sources.ts); else the URL itself. */
+export function articleName(uri: string): string {
+  const known: Record<string, string> = { [KB920659]: "KB 920659", [KB4490414]: "KB 4490414", [KB2737219]: "KB 2737219" };
+  return known[uri] ?? uri;
+}
+
 /** Sort key for a cause: KB causes 1..8 in KB order, layout rules (null) after them. */
 export function causeRank(cause: number | null): number {
   return cause === null ? 9 : cause;
 }
 
-/** "cause 4" or "layout": how a finding's origin is named in every format. */
-export function causeLabel(cause: number | null): string {
-  return cause === null ? "layout" : `cause ${cause}`;
+/**
+ * "cause 4", "layout" or "health": how a finding's origin is named in every format. The health group's
+ * rules have no KB cause either; they are not layout rules.
+ */
+export function causeLabel(cause: number | null, group: RuleGroup = "kb"): string {
+  if (cause !== null) return `cause ${cause}`;
+  return group === "health" ? "health" : "layout";
+}
+
+/** The groups a report judged, in the order of RULE_GROUPS (a RuleInfo without a group is `kb`). */
+export function judgedGroups(report: Pick<ServerReport, "rules">): RuleGroup[] {
+  const seen = new Set(report.rules.map(groupOf));
+  return RULE_GROUPS.filter((g) => seen.has(g));
+}
+
+/** Whether a report judged anything but the default `kb` group (then the reports name the groups). */
+export function judgesBeyondKb(report: Pick<ServerReport, "rules">): boolean {
+  return judgedGroups(report).some((g) => g !== "kb");
+}
+
+/** Rule id → group, for the rules a report lists (a finding of an unlisted rule has none). */
+export function groupsByRule(report: Pick<ServerReport, "rules">): Map<string, RuleGroup> {
+  const out = new Map<string, RuleGroup>();
+  for (const r of report.rules) if (!out.has(r.id)) out.set(r.id, groupOf(r));
+  return out;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { isProblem, isWarning, type Finding } from "../rules/finding";
-import { causeLabel, causeRank, plural, rulesWithFindings } from "./common";
+import type { RuleGroup } from "../model/spec";
+import { causeLabel, causeRank, groupOf, judgedGroups, judgesBeyondKb, plural, rulesWithFindings } from "./common";
 import type { RuleInfo, ServerReport } from "./types";
 import { escapeXmlAttr as attr, escapeXmlText as text } from "./xml";
 
@@ -12,9 +13,9 @@ interface Case {
   unknowns: Finding[];
 }
 
-function findingBody(f: Finding): string {
+function findingBody(f: Finding, group: RuleGroup): string {
   const status = f.status === "unknown" ? "UNKNOWN" : f.severity === "warning" ? "WARNING" : "FAIL";
-  return `[${causeLabel(f.cause)}] ${status} ${f.target}\n  ${f.message}\n  fix: ${f.remediation}`;
+  return `[${causeLabel(f.cause, group)}] ${status} ${f.target}\n  ${f.message}\n  fix: ${f.remediation}`;
 }
 
 function summary(findings: Finding[]): string {
@@ -23,22 +24,27 @@ function summary(findings: Finding[]): string {
 }
 
 function testcase(server: string, c: Case): string[] {
-  const open = `    <testcase classname="${attr(`wsus-iis.${server}`)}" name="${attr(`${c.rule.id}: ${c.rule.title}`)}"`;
+  // The KB group keeps the classname it always had; the health group's rules are a class of their own.
+  const group = groupOf(c.rule);
+  const classname = group === "kb" ? `wsus-iis.${server}` : `wsus-iis.${server}.${group}`;
+  const open = `    <testcase classname="${attr(classname)}" name="${attr(`${c.rule.id}: ${c.rule.title}`)}"`;
   const all = [...c.fails, ...c.unknowns];
+  const bodyOf = (f: Finding) => findingBody(f, group);
   // A warning does not make the server non-compliant, so it is no <failure>: it is shown as output.
-  const out = c.warnings.length > 0 ? [`      <system-out>${text(c.warnings.map(findingBody).join("\n\n"))}</system-out>`] : [];
+  const out = c.warnings.length > 0 ? [`      <system-out>${text(c.warnings.map(bodyOf).join("\n\n"))}</system-out>`] : [];
   if (all.length === 0) return out.length === 0 ? [`${open}/>`] : [`${open}>`, ...out, "    </testcase>"];
-  const body = text(all.map(findingBody).join("\n\n"));
+  const body = text(all.map(bodyOf).join("\n\n"));
   const child =
     c.fails.length > 0
-      ? `      <failure message="${attr(summary(c.fails))}" type="${attr(causeLabel(c.rule.cause))}">${body}</failure>`
+      ? `      <failure message="${attr(summary(c.fails))}" type="${attr(causeLabel(c.rule.cause, group))}">${body}</failure>`
       : `      <skipped message="${attr(`${UNKNOWN_HEADING}: ${summary(c.unknowns)}`)}">${body}</skipped>`;
   return [`${open}>`, child, ...out, "    </testcase>"];
 }
 
 /**
  * JUnit XML for CI dashboards: one <testsuite> per server, one <testcase> per evaluated rule (KB cause order,
- * layout rules last). A rule with any failed error finding gets one <failure> listing its problems and
+ * layout rules last, then the health rules, whose classname ends in `.health`; the suite's `rule-groups`
+ * property says which groups were judged when that is more than the default `kb`). A rule with any failed error finding gets one <failure> listing its problems and
  * unknowns; a rule whose findings are all "unknown" is <skipped> with the reason; warnings (which leave
  * the server compliant) go to the testcase's <system-out>. Every string is XML-escaped and stripped of characters
  * XML 1.0 forbids.
@@ -71,6 +77,7 @@ export function renderJunit(reports: readonly ServerReport[]): string {
       ["compliant", String(r.report.compliant)],
       ...(r.layout ? [["profile", r.layout.profile], ["configuration", String(r.layout.configuration)], ["layout-reasons", r.layout.reasons.join("; ")]] : []),
       ...(r.notices ?? []).map((n, i) => [`notice-${i + 1}`, n]),
+      ...(judgesBeyondKb(r) ? [["rule-groups", judgedGroups(r).join(",")]] : []),
     ].map(([name, value]) => `      <property name="${attr(name)}" value="${attr(value)}"/>`);
     suites.push(
       `  <testsuite name="${attr(r.server)}" hostname="${attr(r.server)}" tests="${cases.length}" failures="${nFail}" errors="0" skipped="${nSkip}">`,

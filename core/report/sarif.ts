@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type * as Sarif from "sarif";
 import type { Finding } from "../rules/finding";
-import { KB_URL, rulesWithFindings } from "./common";
+import { GROUP_TITLES, KB_URL, articleName, groupOf, judgedGroups, judgesBeyondKb, rulesWithFindings } from "./common";
 import type { RuleInfo, ServerReport } from "./types";
 
 export const SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -40,17 +40,42 @@ function ruleName(id: string): string {
 
 function descriptor(rule: RuleInfo): Sarif.ReportingDescriptor {
   const text = (s: string, fallback: string) => ({ text: s.trim() !== "" ? s : fallback });
+  const group = groupOf(rule);
+  const helpUri = rule.helpUri ?? KB_URL;
   return {
     id: rule.id,
     name: ruleName(rule.id),
     shortDescription: text(rule.title, rule.id),
     fullDescription: text(rule.description, rule.title.trim() !== "" ? rule.title : rule.id),
-    helpUri: KB_URL,
+    helpUri,
+    help: help(rule, helpUri),
     properties: {
       kbCause: rule.cause,
-      tags: ["wsus", "iis", rule.cause === null ? "layout" : `kb920659-cause-${rule.cause}`],
+      group,
+      tags: ["wsus", "iis", rule.cause !== null ? `kb920659-cause-${rule.cause}` : group === "health" ? "wsus-health" : "layout"],
     },
   };
+}
+
+/**
+ * What a SARIF viewer (GitHub code scanning's rule help) shows: what the rule requires, the idea of the
+ * repair, and the article. Each result's message holds the exact fix for its server.
+ */
+function help(rule: RuleInfo, helpUri: string): Sarif.MultiformatMessageString {
+  const origin = rule.cause !== null ? `KB 920659 cause ${rule.cause}` : groupOf(rule) === "health" ? GROUP_TITLES.health : "WSUS layout";
+  const what = rule.description.trim() || rule.title.trim() || rule.id;
+  const fix = rule.remediation?.trim();
+  const tool = "Each result names the exact fix for its server; `wsus-iis plan` lists the commands and `wsus-iis apply` runs them (IIS backup, rollback).";
+  const article = articleName(helpUri);
+  return {
+    text: [`${origin}: ${what}`, ...(fix ? [`Fix: ${fix}`] : []), tool, `${article === helpUri ? "See" : `${article}:`} ${helpUri}`].join("\n\n"),
+    markdown: [`${md(origin)}: ${md(what)}`, ...(fix ? [`**Fix:** ${md(fix)}`] : []), tool, `[${md(article)}](${encodeURI(helpUri).replace(/[()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)})`].join("\n\n"),
+  };
+}
+
+/** Plain text as CommonMark text: every ASCII punctuation character that could start markup is escaped (`<install folder>` is no HTML tag, `C:\\x` keeps its backslash). */
+function md(s: string): string {
+  return s.replace(/[\\`*_[\]<>#|~&]/g, (c) => `\\${c}`).replace(/\s*\n\s*/g, " ");
 }
 
 function level(f: Finding): Sarif.Result.level {
@@ -117,8 +142,18 @@ export function renderSarif(reports: readonly ServerReport[], options: SarifOpti
         },
         results,
         // which layout each server was judged against, and why
-        ...(reports.some((r) => r.layout || r.notices?.length)
-          ? { properties: { servers: reports.map((r) => ({ server: r.server, ...(r.layout ? { layout: r.layout } : {}), ...(r.notices?.length ? { notices: r.notices } : {}) })) } }
+        // (and, when more than the default KB group was judged, which groups)
+        ...(reports.some((r) => r.layout || r.notices?.length || judgesBeyondKb(r))
+          ? {
+              properties: {
+                servers: reports.map((r) => ({
+                  server: r.server,
+                  ...(r.layout ? { layout: r.layout } : {}),
+                  ...(r.notices?.length ? { notices: r.notices } : {}),
+                  ...(judgesBeyondKb(r) ? { ruleGroups: judgedGroups(r) } : {}),
+                })),
+              },
+            }
           : {}),
       },
     ],

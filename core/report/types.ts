@@ -11,6 +11,15 @@ export const RuleInfo = z.object({
   title: z.string(),
   /** Longer explanation of the rule. */
   description: z.string(),
+  /**
+   * The rule group (`kb`: KB 920659 and the WSUS layout; `health`: the rest of the IIS state WSUS needs).
+   * Absent (a RuleInfo from before the groups): `kb`.
+   */
+  group: z.enum(["kb", "health"]).optional(),
+  /** The Microsoft article behind the rule (SARIF helpUri). Absent: KB 920659. */
+  helpUri: z.string().optional(),
+  /** How it is repaired, in a sentence or two (SARIF help). Each finding carries its own exact fix. */
+  remediation: z.string().optional(),
 });
 export type RuleInfo = z.infer<typeof RuleInfo>;
 
