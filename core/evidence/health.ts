@@ -1,6 +1,5 @@
-import { SaxesParser } from "saxes";
-import { EvidenceError } from "./errors";
 import { locationKey } from "./applicationHost";
+import { walkXml } from "./xmlWalk";
 
 /**
  * applicationHost.config (and web.config files) → what the health rules judge (issue 13): application
@@ -53,30 +52,7 @@ export interface HealthConfig {
   impersonation: Map<string, string>;
 }
 
-/** A tiny path-tracking SAX walk: calls `open(path, attrs)` with the element names from the root. */
-function walk(xml: string, field: string, open: (path: readonly string[], attrs: Record<string, string>) => void): void {
-  if (typeof xml !== "string" || /^\uFEFF?\s*$/.test(xml)) throw new EvidenceError(field, "the document is empty");
-  const stack: string[] = [];
-  const parser = new SaxesParser({ position: true });
-  parser.on("error", (err) => {
-    throw new EvidenceError(field, `not well-formed XML at line ${parser.line}, column ${parser.column}: ${String((err as Error).message ?? err).replace(/^\d+:\d+:\s*/, "")}`);
-  });
-  parser.on("opentag", (tag) => {
-    stack.push(tag.name);
-    if (stack.length === 1 && tag.name !== "configuration") throw new EvidenceError(field, `the root element is <${tag.name}>, expected <configuration>`);
-    open(stack, tag.attributes as Record<string, string>);
-  });
-  parser.on("closetag", () => {
-    stack.pop();
-  });
-  try {
-    parser.write(xml.replace(/^\uFEFF/, ""));
-    parser.close();
-  } catch (err) {
-    if (err instanceof EvidenceError) throw err;
-    throw new EvidenceError(field, `not well-formed XML at line ${parser.line}, column ${parser.column}: ${(err as Error).message}`);
-  }
-}
+const walk = (xml: string, field: string, open: (path: readonly string[], attrs: Record<string, string>) => void) => walkXml(xml, field, "configuration", open);
 
 const is = (path: readonly string[], ...names: string[]) => path.length === names.length && names.every((n, i) => path[i] === n);
 

@@ -1,5 +1,5 @@
-import { SaxesParser } from "saxes";
 import { EvidenceError } from "./errors";
+import { walkXml } from "./xmlWalk";
 
 /**
  * Runtime state of sites and application pools, from `appcmd list site /xml` and `appcmd list apppool /xml`.
@@ -27,31 +27,19 @@ export interface RuntimeObject {
 export function parseAppcmdList(xml: string, element: "SITE" | "APPPOOL", field: string): RuntimeObject[] {
   if (typeof xml !== "string" || /^\uFEFF?\s*$/.test(xml)) throw new EvidenceError(field, "empty appcmd output");
   const out: RuntimeObject[] = [];
-  const stack: string[] = [];
-  const parser = new SaxesParser({ position: true });
-  parser.on("error", (err) => {
-    throw new EvidenceError(field, `not well-formed XML at line ${parser.line}, column ${parser.column}: ${String((err as Error).message ?? err).replace(/^\d+:\d+:\s*/, "")}`);
-  });
-  parser.on("opentag", (tag) => {
-    stack.push(tag.name);
-    if (stack.length === 1 && tag.name !== "appcmd") throw new EvidenceError(field, `the root element is <${tag.name}>, expected <appcmd> (the output of appcmd list … /xml)`);
-    if (stack.length !== 2 || tag.name !== element) return;
-    const a = tag.attributes as Record<string, string>;
-    const name = a[`${element}.NAME`];
-    if (name === undefined || name === "") return;
-    const id = element === "SITE" && a["SITE.ID"] !== undefined && /^\d+$/.test(a["SITE.ID"]) ? Number(a["SITE.ID"]) : null;
-    out.push({ name, id, state: normalizeState(a.state) });
-  });
-  parser.on("closetag", () => {
-    stack.pop();
-  });
-  try {
-    parser.write(xml.replace(/^\uFEFF/, ""));
-    parser.close();
-  } catch (err) {
-    if (err instanceof EvidenceError) throw err;
-    throw new EvidenceError(field, `not well-formed XML: ${(err as Error).message}`);
-  }
+  walkXml(
+    xml,
+    field,
+    "appcmd",
+    (path, a) => {
+      if (path.length !== 2 || path[1] !== element) return;
+      const name = a[`${element}.NAME`];
+      if (name === undefined || name === "") return;
+      const id = element === "SITE" && a["SITE.ID"] !== undefined && /^\d+$/.test(a["SITE.ID"]) ? Number(a["SITE.ID"]) : null;
+      out.push({ name, id, state: normalizeState(a.state) });
+    },
+    " (the output of appcmd list … /xml)",
+  );
   return out;
 }
 
