@@ -137,6 +137,24 @@ describe("create / update / read on lab servers", () => {
     expect(again.outs.owned).toEqual(outs.owned);
   });
 
+  it("rules: [kb, health] through the provider (issue 13): a stopped WsusPool with a private-memory limit converges; the default spec would not see it", async () => {
+    const dir = await lab(["pool-private-memory", "pool-stopped"], { configuration: 2, profile: "modern" });
+    const plain = await rt.read(`lab:${dir}`, { spec: {}, target: `lab:${dir}` });
+    expect(plain.props).toMatchObject({ compliant: true });
+    const inputs = { spec: { rules: ["kb", "health"] }, target: `lab:${dir}` };
+    const diff = await rt.diff(`lab:${dir}`, plain.props, inputs);
+    expect(diff.changes).toBe(true); // the spec changed
+    const { outs } = await rt.update(`lab:${dir}`, plain.props as ProviderOutputs, inputs);
+    expect(outs).toMatchObject({ compliant: true, findings: [], status: "applied", pendingSteps: 0 });
+    expect(outs.appliedCommands).toEqual([
+      "%windir%\\system32\\inetsrv\\appcmd.exe set apppool WsusPool /recycling.periodicRestart.privateMemory:0",
+      "%windir%\\system32\\inetsrv\\appcmd.exe start apppool /apppool.name:WsusPool",
+    ]);
+    // the pool runs again (lab.json's runtime state: WAS, not applicationHost.config)
+    const pools = labJson(dir).runtime?.appPools ?? {};
+    expect(Object.entries(pools).find(([name]) => name.toLowerCase() === "wsuspool")?.[1] ?? "Started").toBe("Started");
+  });
+
   it("auto on a default WSUS 4+ server (modern, Configuration 2): nothing on the Default Web Site is demanded", async () => {
     const dir = await lab([4], { configuration: 2, profile: "modern" });
     const { outs } = await rt.create({ spec: {}, target: `lab:${dir}` });
