@@ -27,5 +27,6 @@ export function checkEvidence(spec: Spec | SpecInput, evidence: unknown): Report
 
 export function checkEvidenceWithLayout(spec: Spec | SpecInput, evidence: unknown): { report: Report; layout: LayoutChoice } {
   // parseSpec is idempotent, so an already-parsed spec passes through unchanged.
-  return judge(parseSpec(spec), stateFromEvidence(evidence));
+  const parsed = parseSpec(spec);
+  return judge(parsed, stateFromEvidence(evidence, parsed));
 }

@@ -68,7 +68,7 @@ export async function checkTarget(transport: Transport, spec: Spec): Promise<Che
   if (res.op !== "collect") throw new Error("agent answered a collect with " + res.op);
   let judged: ReturnType<typeof judge>;
   try {
-    judged = judge(spec, stateFromEvidence(res.evidence));
+    judged = judge(spec, stateFromEvidence(res.evidence, spec));
   } catch (e) {
     // a reachable server with a corrupt config is a result of its own, not "unreachable"
     if (!(e instanceof EvidenceError)) throw e;
@@ -93,7 +93,7 @@ export async function planTarget(transport: Transport, spec: Spec): Promise<Chec
     const none: Plan = { steps: [], manual: [{ rule: "config-readable", cause: null, text: checked.report.findings[0].remediation }], unresolved: checked.report.findings, touches: [], refused: [] };
     return { ...checked, plan: none };
   }
-  const state = stateFromEvidence(checked.evidence);
+  const state = stateFromEvidence(checked.evidence, spec);
   return { ...checked, plan: makePlan(spec, state) };
 }
 
@@ -144,7 +144,7 @@ export async function converge(
   const res = await transport.request({ op: "apply", params: applyParams(read.plan, read.configHash, layout, opts.backupName ?? backupName(), opts.lockTimeoutMs) });
   if (res.op !== "apply") throw new Error("agent answered an apply with " + res.op);
   // judged against the layout the plan was made for (a repair does not change which WSUS this is)
-  const afterState = stateFromEvidence(res.evidence);
-  const after = toReport(evaluate(spec, afterState, RULES, layoutFor(spec, stateFromEvidence(read.evidence))));
+  const afterState = stateFromEvidence(res.evidence, spec);
+  const after = toReport(evaluate(spec, afterState, RULES, layoutFor(spec, stateFromEvidence(read.evidence, spec))));
   return { layout: read.layout, before: read.report, plan: read.plan, apply: res, after, status: res.status, roundTrips: transport.roundTrips - start, configHash: res.configHash, journal: read.journal };
 }

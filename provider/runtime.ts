@@ -390,12 +390,12 @@ async function convergeTo(raw: unknown, previous: Record<string, unknown> | unde
     );
   }
   const before = rec.lastCollect();
-  const newlyOwned = r.apply && before ? ownedFromSteps(r.plan.steps, stateFromEvidence(before.evidence)) : [];
+  const newlyOwned = r.apply && before ? ownedFromSteps(r.plan.steps, stateFromEvidence(before.evidence, p.spec)) : [];
   const previousOwned = OwnedList.safeParse(previous?.owned ?? []);
   let pendingSteps = 0;
   let manual = r.plan.manual.map((m) => m.text);
   if (r.apply) {
-    const after = makePlan(p.spec, stateFromEvidence(r.apply.evidence));
+    const after = makePlan(p.spec, stateFromEvidence(r.apply.evidence, p.spec));
     pendingSteps = after.steps.length;
     manual = after.manual.map((m) => m.text);
   }
@@ -486,7 +486,7 @@ export async function deleteResource(id: string, props: unknown): Promise<{ remo
     const collect = undoCollectParams(collectParams(layout), owned.data);
     const res = await t.request({ op: "collect", params: collect });
     if (res.op !== "collect") fail(`${p.target}: agent answered a collect with ${res.op}`, props);
-    const undo = undoSteps(owned.data, stateFromEvidence(res.evidence));
+    const undo = undoSteps(owned.data, stateFromEvidence(res.evidence, { rules: ["kb"] })); // undo touches only what the KB layout added
     if (undo.steps.length === 0) return { removed: [], skipped: undo.skipped };
     const params: ApplyParams = applyRequest({
       configHash: res.configHash,

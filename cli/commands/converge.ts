@@ -74,7 +74,7 @@ export function register(program: Command): void {
         const evidence = readDataFile(opts.evidence, "evidence file");
         try {
           const spec = loadSpec(opts);
-          const state = stateFromEvidence(evidence);
+          const state = stateFromEvidence(evidence, spec);
           plans = [{ target: `evidence:${opts.evidence}`, plan: makePlan(spec, state), layout: judge(spec, state).layout }];
         } catch (e) {
           if (e instanceof EvidenceError) throw new CliError(`evidence file ${opts.evidence}: ${e.message}`);
