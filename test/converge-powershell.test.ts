@@ -70,8 +70,10 @@ describePwsh("one writer per server: the agent's named mutex Global\\wsus-iis", 
     const read = await new LabTransport(dir, {}, "powershell").request({ op: "collect", params: collectParams(layout) });
     if (read.op !== "collect") throw new Error("not a collect");
     const p = makePlan(spec, stateFromEvidence(read.evidence));
-    // a slow server: every command takes 700 ms (lab.json faults apply to the PowerShell agent's commands too)
-    await writeLabState(dir, { ...(await readLabState(dir)), faults: { delayMs: 700, fail: [], editConfigBefore: [] } });
+    // a slow server: every command takes 1.2 s (lab.json faults apply to the PowerShell agent's commands
+    // too), long enough that the read and the second apply below (each a PowerShell start-up of 1-2 s on a
+    // busy machine) arrive while the first apply holds the lock
+    await writeLabState(dir, { ...(await readLabState(dir)), faults: { delayMs: 1200, fail: [], editConfigBefore: [] } });
     const first: AgentRequest = { op: "apply", params: applyParams(p, read.configHash, layout, "wsus-iis-first") };
     const running = new LabTransport(dir, {}, "powershell").request(first);
     // wait until the first apply's journal says it runs
@@ -79,10 +81,13 @@ describePwsh("one writer per server: the agent's named mutex Global\\wsus-iis", 
     for (let i = 0; i < 400 && !(await fsp.stat(journal).catch(() => null)); i++) await new Promise((r) => setTimeout(r, 50));
     const configDuring = await configBytes(dir);
 
-    const during = await new LabTransport(dir, {}, "powershell").request({ op: "collect", params: collectParams(layout) });
+    // the read and the second apply at once, both while the first runs
+    const [during, second] = await Promise.all([
+      new LabTransport(dir, {}, "powershell").request({ op: "collect", params: collectParams(layout) }),
+      new LabTransport(dir, {}, "powershell").request({ op: "apply", params: { ...applyParams(p, read.configHash, layout, "wsus-iis-second"), lockTimeoutMs: 0 } }),
+    ]);
     expect(during.journal[0]).toMatchObject({ backupName: "wsus-iis-first", state: "running" });
 
-    const second = await new LabTransport(dir, {}, "powershell").request({ op: "apply", params: { ...applyParams(p, read.configHash, layout, "wsus-iis-second"), lockTimeoutMs: 0 } });
     if (second.op !== "apply") throw new Error("not an apply");
     expect(second.status).toBe("refused-busy");
     expect(second.results).toEqual([]);
