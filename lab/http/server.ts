@@ -562,33 +562,30 @@ function sendError(
   res.end(headOnly ? undefined : body);
 }
 
-function sendHttpSysInvalidHostname(res: http.ServerResponse, headOnly: boolean): void {
+/**
+ * HTTP.sys's own error pages (no IIS module ran): the same HTML 4.01 frame and Server header for each.
+ * 400: "Bad Request - Invalid Hostname" / "HTTP Error 400. The request hostname is invalid."
+ * 503, for a request routed to a stopped application pool: "Service Unavailable" / "HTTP Error 503. The
+ * service is unavailable." (the plain page IIS troubleshooting pages show).
+ */
+function sendHttpSysError(res: http.ServerResponse, headOnly: boolean, status: 400 | 503, title: string, heading: string, text: string): void {
   const body =
     '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN""http://www.w3.org/TR/html4/strict.dtd">\r\n' +
-    '<HTML><HEAD><TITLE>Bad Request</TITLE>\r\n<META HTTP-EQUIV="Content-Type" Content="text/html; charset=us-ascii"></HEAD>\r\n' +
-    "<BODY><h2>Bad Request - Invalid Hostname</h2>\r\n<hr><p>HTTP Error 400. The request hostname is invalid.</p>\r\n</BODY></HTML>\r\n";
-  res.statusCode = 400;
+    `<HTML><HEAD><TITLE>${title}</TITLE>\r\n<META HTTP-EQUIV="Content-Type" Content="text/html; charset=us-ascii"></HEAD>\r\n` +
+    `<BODY><h2>${heading}</h2>\r\n<hr><p>${text}</p>\r\n</BODY></HTML>\r\n`;
+  res.statusCode = status;
   res.setHeader("Server", "Microsoft-HTTPAPI/2.0");
   res.setHeader("Content-Type", "text/html; charset=us-ascii");
   res.setHeader("Content-Length", String(Buffer.byteLength(body)));
   res.end(headOnly ? undefined : body);
 }
 
-/**
- * HTTP.sys's own 503 for a request routed to a stopped application pool: "Service Unavailable" / "HTTP Error
- * 503. The service is unavailable." (the plain page IIS troubleshooting pages show), in the frame of HTTP.sys's
- * other error pages (its 400 Invalid Hostname page above) and with its Server header.
- */
+function sendHttpSysInvalidHostname(res: http.ServerResponse, headOnly: boolean): void {
+  sendHttpSysError(res, headOnly, 400, "Bad Request", "Bad Request - Invalid Hostname", "HTTP Error 400. The request hostname is invalid.");
+}
+
 function sendHttpSysServiceUnavailable(res: http.ServerResponse, headOnly: boolean): void {
-  const body =
-    '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN""http://www.w3.org/TR/html4/strict.dtd">\r\n' +
-    '<HTML><HEAD><TITLE>Service Unavailable</TITLE>\r\n<META HTTP-EQUIV="Content-Type" Content="text/html; charset=us-ascii"></HEAD>\r\n' +
-    "<BODY><h2>Service Unavailable</h2>\r\n<hr><p>HTTP Error 503. The service is unavailable.</p>\r\n</BODY></HTML>\r\n";
-  res.statusCode = 503;
-  res.setHeader("Server", "Microsoft-HTTPAPI/2.0");
-  res.setHeader("Content-Type", "text/html; charset=us-ascii");
-  res.setHeader("Content-Length", String(Buffer.byteLength(body)));
-  res.end(headOnly ? undefined : body);
+  sendHttpSysError(res, headOnly, 503, "Service Unavailable", "Service Unavailable", "HTTP Error 503. The service is unavailable.");
 }
 
 function sendAsmx(res: http.ServerResponse, method: string, appPath: string, file: string): { status: number; substatus: number } {
