@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { locationKey, type IisConfig } from "../evidence/applicationHost";
-import { EvidenceError } from "../evidence/errors";
 import {
   parseHealthConfig,
   parseIisBoolean,
@@ -140,6 +139,13 @@ export function healthFromEvidence(input: HealthInputs): HealthState {
         mapped.push({ url: url.startsWith("/") ? url : `/${url}`, dir: v.physicalPath });
       }
     }
+    // each mapped URL (lower case, the first mapping wins) -> its folder's web.config: the parsed file,
+    // null when the folder has none, undefined when it was not collected (then the value is unknown)
+    const folderAt = new Map<string, { web: { dir: string; settings: Map<string, string> } | null | undefined }>();
+    for (const m of mapped) {
+      const at = m.url.toLowerCase();
+      if (!folderAt.has(at)) folderAt.set(at, { web: webByDir.get(pathKey(expandEnv(m.dir, input.env))) });
+    }
     for (const { url } of mapped) {
       // walk the config path: server, then each URL prefix; at each level applicationHost.config's
       // <location>, then the web.config of the folder mapped there (and <location> tags of web.configs
@@ -159,17 +165,12 @@ export function healthFromEvidence(input: HealthInputs): HealthState {
         }
         // web.config files of this level and of the levels above that name this path in a <location>
         for (let up = 0; up <= depth; up++) {
-          const upPrefix = "/" + segments.slice(0, up).join("/");
-          const m = mapped.find((x) => x.url.toLowerCase() === (upPrefix === "/" ? "/" : upPrefix.toLowerCase()));
-          if (!m) continue;
+          const folder = folderAt.get(("/" + segments.slice(0, up).join("/")).toLowerCase());
+          if (!folder) continue;
           const rel = locationKey(segments.slice(up, depth).join("/"));
-          if (!input.webConfigs) {
-            if (up === depth) value = value === true ? true : null; // not collected: unknown (a true above stays a finding)
-            continue;
-          }
-          const web = webByDir.get(pathKey(expandEnv(m.dir, input.env)));
+          const web = folder.web;
           if (web === undefined) {
-            if (up === depth) value = value === true ? true : null;
+            if (up === depth) value = value === true ? true : null; // not collected: unknown (a true above stays a finding)
             continue;
           }
           if (web === null) continue;
@@ -199,4 +200,3 @@ export function healthFromEvidence(input: HealthInputs): HealthState {
   return { appPools, appPoolOf, compressionSchemes, impersonation, impersonationSetAt, siteStates };
 }
 
-export { EvidenceError };

@@ -1,6 +1,7 @@
 import type { HealthSpec } from "../../model/spec";
 import type { RepairAction } from "../../plan/actions";
 import type { AppPoolState } from "../../state/health";
+import { formatIisTimeSpan } from "../../evidence/health";
 import { renderAction } from "../../plan/render";
 import { findingsFor, manualCommand, type Rule, type RuleContext, type RuleFinding } from "../rule";
 import { KB4490414, wsusPools } from "./scope";
@@ -21,11 +22,6 @@ interface PoolSetting {
   symptom: string;
 }
 
-const minutes = (m: number) => {
-  const d = Math.floor(m / 1440);
-  const h = Math.floor((m % 1440) / 60);
-  return `${d ? `${d}.` : ""}${String(h).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}:00`;
-};
 const kb = (n: number) => (n === 0 ? "0 (no limit)" : `${n} KB`);
 
 function poolRule(s: PoolSetting): Rule {
@@ -116,7 +112,7 @@ export const wsusPoolPeriodicRestart = poolRule({
   attribute: "recycling.periodicRestart.time",
   read: (p) => p.periodicRestartMinutes,
   ok: (v, h) => v === h.periodicRestartMinutes,
-  want: (h) => ({ value: minutes(h.periodicRestartMinutes), text: h.periodicRestartMinutes === 0 ? "0 (off)" : `${h.periodicRestartMinutes} minutes` }),
+  want: (h) => ({ value: formatIisTimeSpan(h.periodicRestartMinutes), text: h.periodicRestartMinutes === 0 ? "0 (off)" : `${h.periodicRestartMinutes} minutes` }),
   show: (v) => ((v as number) === 0 ? "0 (off)" : `${v} minutes`),
   symptom: "every recycle throws away WSUS's metadata cache",
 });
@@ -128,7 +124,7 @@ export const wsusPoolIdleTimeout = poolRule({
   attribute: "processModel.idleTimeout",
   read: (p) => p.idleTimeoutMinutes,
   ok: (v, h) => v === h.idleTimeoutMinutes,
-  want: (h) => ({ value: minutes(h.idleTimeoutMinutes), text: h.idleTimeoutMinutes === 0 ? "0 (never)" : `${h.idleTimeoutMinutes} minutes` }),
+  want: (h) => ({ value: formatIisTimeSpan(h.idleTimeoutMinutes), text: h.idleTimeoutMinutes === 0 ? "0 (never)" : `${h.idleTimeoutMinutes} minutes` }),
   show: (v) => ((v as number) === 0 ? "0 (never)" : `${v} minutes`),
   symptom: "the first scan after a quiet period rebuilds WSUS's cache from the database",
 });
